@@ -1,0 +1,17 @@
+"""Live demos: one module per demo, placed on a slide by name.
+
+Contract (the only thing the deck engine knows about a demo):
+
+* ``demos/<name>.py`` defines ``render(**options) -> None``. The slide directive
+  ``::: demo <name> key=value`` calls ``render(key="value")``: option values arrive as strings.
+* ``render`` draws with Streamlit into the current container, under the slide's text. Keys of
+  its widgets start with ``<name>_`` so two demos never clash; a demo shown twice in one talk
+  gets its own ``key_prefix`` option from the engine (``render(key_prefix=...)`` is always
+  passed; use it as the start of every widget key).
+* Heavy imports (torch, models) happen inside ``render`` or helpers it calls, never at module
+  import time of the title slide; models are loaded with ``st.cache_resource``.
+* The maths lives in ``models/`` (plain PyTorch / numpy, no Streamlit); a demo only wires
+  widgets to it.
+* Bad input gets ``st.warning``/``st.error`` text on the slide, never a traceback. The engine
+  also catches anything a demo raises and shows a short message instead of the demo.
+"""
