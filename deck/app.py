@@ -18,18 +18,24 @@ from .demo_runner import run_demo
 from .parser import Deck, Slide, load_deck
 
 ROOT = Path(__file__).resolve().parents[1]
-SLIDES_DIR = Path(os.environ.get("DECK_SLIDES_DIR", ROOT / "slides"))
+
+
+def slides_dir() -> Path:
+    """``slides/``, or the folder named by ``DECK_SLIDES_DIR`` (tests use a small fixture deck)."""
+    return Path(os.environ.get("DECK_SLIDES_DIR", ROOT / "slides"))
 DECK_PARAMS = ("talk", "section", "slide", "present", "view", "ch")
 
 
 def _slides_stamp() -> tuple:
     """Modification times of the slide files, so edits show up without a restart."""
-    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in SLIDES_DIR.rglob("*") if p.is_file()))
+    folder = slides_dir()
+    return (str(folder),) + tuple(sorted((str(p), p.stat().st_mtime_ns)
+                                         for p in folder.rglob("*") if p.is_file()))
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def get_deck(_stamp: tuple) -> Deck:
-    return load_deck(SLIDES_DIR)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def get_deck(stamp: tuple) -> Deck:
+    return load_deck(stamp[0])
 
 
 def current_deck() -> Deck:

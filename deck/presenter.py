@@ -14,12 +14,19 @@ from . import live, nav
 from .parser import Deck
 
 
+def _start_timer(talk_id: str, index: int) -> None:
+    st.session_state["pv_started"] = (time.time(), talk_id, index)
+
+
+def _reset_timer() -> None:
+    st.session_state.pop("pv_started", None)
+
+
 def _timer_controls(talk_id: str, index: int) -> None:
     c1, c2 = st.columns(2)
-    if c1.button("Start timer here", key="pv_start", help="Start the clock at the current slide"):
-        st.session_state["pv_started"] = (time.time(), talk_id, index)
-    if c2.button("Reset timer", key="pv_reset"):
-        st.session_state.pop("pv_started", None)
+    c1.button("Start timer here", key="pv_start", on_click=_start_timer, args=(talk_id, index),
+              help="Start the clock (and the schedule) at the current slide")
+    c2.button("Reset timer", key="pv_reset", on_click=_reset_timer)
 
 
 def _pacing(talk, start_index: int, elapsed_min: float, index: int) -> str:
