@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from deck.parser import load_deck  # noqa: E402
-from tests.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noqa: E402
+from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noqa: E402
 
 # In-page timer: keydown (window, capture phase: before the deck's own handler) starts the clock;
 # the first animation frame after the slide title's text changes stops it.

@@ -1,7 +1,7 @@
 """Real-browser fixtures: a real Streamlit server of the deck and Debian's Chromium via playwright."""
 import pytest
 
-from tests.serve import CHROMIUM_FLAGS, chromium_path, deck_server
+from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Start a real Streamlit server of the deck on a free loopback port (tests and benchmarks)."""
+"""Start a real Streamlit server of the deck on a free loopback port (tests, benchmarks, rehearsal)."""
 from __future__ import annotations
 
 import contextlib
