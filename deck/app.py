@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import client, live, nav
+from . import client, follow, live, nav
 from .demo_runner import run_demo
 from .parser import Deck, Slide, load_deck
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def slides_dir() -> Path:
     """``slides/``, or the folder named by ``DECK_SLIDES_DIR`` (tests use a small fixture deck)."""
     return Path(os.environ.get("DECK_SLIDES_DIR", ROOT / "slides"))
-DECK_PARAMS = ("talk", "section", "slide", "present", "view", "ch")
+DECK_PARAMS = ("talk", "section", "slide", "present", "view", "ch")  # rewritten on every move
 
 
 def _slides_stamp() -> tuple:
@@ -60,11 +60,12 @@ def _set_position(pos: nav.Position, present: bool | None = None) -> None:
 
 
 def _move(talk_id: str, index: int) -> None:
-    st.session_state["deck_goto"] = (talk_id, index, None)
+    st.session_state["deck_goto"] = {"talk": talk_id, "index": index, "source": "user"}
 
 
 def _toggle_present(talk_id: str, index: int) -> None:
-    st.session_state["deck_goto"] = (talk_id, index, st.query_params.get("present") != "1")
+    st.session_state["deck_goto"] = {"talk": talk_id, "index": index, "source": "user",
+                                     "present": st.query_params.get("present") != "1"}
 
 
 def _jump_from_select(talk_id: str) -> None:
@@ -159,19 +160,36 @@ def main() -> None:
 
         render_presenter(deck, params.get("ch", ""))
         return
+    new_room = st.session_state.pop("deck_new_room", None)
+    if new_room:  # the presenter just opened a live room: its id and key go into this window's URL
+        params["room"], params["key"] = new_room
+    room_id, role, room_notice = follow.role(params)
+    if room_notice:
+        params.pop("key", None)  # never keep a wrong key in the URL
+        if not room_id:
+            params.pop("room", None)
     goto = st.session_state.pop("deck_goto", None)
-    if goto is not None:  # a button, key or the table of contents asked to move
-        talk = deck.talk(goto[0]) or deck.talks[0]
-        pos, notice = nav.Position(talk, 0).at(goto[1]), ""
-        if goto[2] is not None:
-            present = goto[2]
+    live_pos = live.room_position(room_id) if role == "audience" and follow.following() else None
+    if goto is not None:  # a button, key, the table of contents or the live room asked to move
+        if role == "audience" and goto["source"] == "user":
+            follow.set_following(False)
+        talk = deck.talk(goto["talk"]) or deck.talks[0]
+        pos, notice = nav.Position(talk, 0).at(goto["index"]), ""
+        present = goto.get("present", present)
+        _set_position(pos, present)
+    elif live_pos is not None:  # a following window opens on the presenter's slide
+        talk = deck.talk(live_pos[0]) or deck.talks[0]
+        pos, notice = nav.Position(talk, 0).at(live_pos[1]), ""
         _set_position(pos, present)
     else:
         pos, notice = nav.resolve(deck, params.to_dict())
         if notice or not params.to_dict().keys() >= {"talk", "section", "slide"}:
             _set_position(pos, present)  # make the URL name the slide shown
-    if notice:
-        st.warning(notice, icon="🧭")
+    for text in (room_notice, notice):
+        if text:
+            st.warning(text, icon="🧭")
+    if role == "presenter":
+        live.drive_room(room_id, params.get("key", ""), pos.talk.id, pos.index)
     channel = st.session_state.setdefault("deck_channel", live.new_channel())
     live.publish(channel, pos.talk.id, pos.index)
 
@@ -179,6 +197,9 @@ def main() -> None:
     st.html(client.KEYS_JS, unsafe_allow_javascript=True)
     if not present:
         render_sidebar(deck, pos)
+        follow.render_presenter_panel(pos.talk.id, pos.index, room_id, role)
+    if role == "audience":
+        follow.render_audience_bar(room_id, pos.talk.id, pos.index)
     render_slide_body(pos.slide)
     render_nav(pos, present)
     if pos.index > 0 or st.session_state.get("deck_runs", 0) > 0:
