@@ -34,6 +34,41 @@ def wait_settled(page, timeout_s: float) -> None:
         page.wait_for_timeout(100)
 
 
+def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool = False):
+    """Move through every slide of ``talk`` with the keyboard, as a presenter would; after each
+    slide has settled (and its default action, if asked, has run) yield
+    ``(slide, seconds, errors, acted)`` with the page showing that slide."""
+    extra = "&present=1" if present else ""
+
+    def open_at(slide):
+        page.goto(f"{url}/?talk={talk.id}&section={slide.section_id}&slide={slide.number_in_section}{extra}")
+        page.wait_for_selector(".st-key-deck_next button", timeout=60000)
+
+    open_at(talk.slides[0])
+    for slide in talk.slides:
+        t0 = time.perf_counter()
+        if slide.index > 0:
+            page.keyboard.press("PageDown")
+        acted = False
+        try:
+            page.locator("[data-testid='stMain'] h2", has_text=slide.title).first.wait_for(
+                timeout=max_seconds * 1000)
+            wait_settled(page, max_seconds)
+            if slide.demos and actions:
+                button = page.locator("[data-testid='stMain'] [class*='_action'] button").first
+                if button.count():
+                    button.click()
+                    page.wait_for_timeout(300)
+                    wait_settled(page, max_seconds)
+                    acted = True
+            errors = page.evaluate(ERRORS_JS)
+        except Exception as exc:  # a slide that never appeared
+            errors = [f"{type(exc).__name__}: {str(exc).splitlines()[0]}"]
+        yield slide, time.perf_counter() - t0, errors, acted
+        if errors:  # carry on from a clean page showing this slide
+            open_at(slide)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m deck.rehearse")
     ap.add_argument("--talk", help="only this talk id")
@@ -53,45 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         for talk in talks:
-            first = talk.slides[0]
-            page.goto(f"{url}/?talk={talk.id}&section={first.section_id}&slide=1")
-            page.wait_for_selector(".st-key-deck_next button", timeout=60000)
-            for slide in talk.slides:
-                t0 = time.perf_counter()
-                if slide.index > 0:
-                    page.keyboard.press("PageDown")
-                try:
-                    page.locator("[data-testid='stMain'] h2", has_text=slide.title).first.wait_for(
-                        timeout=args.max_seconds * 1000)
-                    wait_settled(page, args.max_seconds)
-                    acted = ""
-                    if slide.demos and not args.no_actions:
-                        button = page.locator("[data-testid='stMain'] [class*='_action'] button").first
-                        if button.count():
-                            button.click()
-                            page.wait_for_timeout(300)
-                            wait_settled(page, args.max_seconds)
-                            acted = " +action"
-                    errors = page.evaluate(ERRORS_JS)
-                except Exception as exc:  # a slide that never appeared
-                    errors = [f"{type(exc).__name__}: {str(exc).splitlines()[0]}"]
-                    acted = ""
-                secs = time.perf_counter() - t0
-                bad = bool(errors) or secs > args.max_seconds
-                problems += bad
-                flag = "ERROR" if errors else ("SLOW" if secs > args.max_seconds else "ok")
+            for slide, secs, errors, acted in walk(page, url, talk, not args.no_actions, args.max_seconds):
+                slow = secs > args.max_seconds
+                problems += bool(errors) or slow
+                flag = "ERROR" if errors else ("SLOW" if slow else "ok")
                 print(f"{flag:5s} {secs * 1000:7.0f} ms  {talk.id}/{slide.section_id}/"
-                      f"{slide.number_in_section:<3d} {slide.title}{acted}"
+                      f"{slide.number_in_section:<3d} {slide.title}{' +action' if acted else ''}"
                       + "".join(f"\n        {e}" for e in errors), flush=True)
-                if errors:  # start the next slide from a clean page
-                    nxt = talk.slides[min(slide.index + 1, len(talk.slides) - 1)]
-                    if nxt is not slide:
-                        page.goto(f"{url}/?talk={talk.id}&section={nxt.section_id}&slide={max(nxt.number_in_section - 1, 1)}")
-                        page.wait_for_selector(".st-key-deck_next button", timeout=60000)
-                        if nxt.number_in_section == 1 and nxt.index > 0:
-                            prev = talk.slides[nxt.index - 1]
-                            page.goto(f"{url}/?talk={talk.id}&section={prev.section_id}&slide={prev.number_in_section}")
-                            page.wait_for_selector(".st-key-deck_next button", timeout=60000)
         print(f"server RSS after rehearsal: {rss_mb(proc.pid):.0f} MB")
         browser.close()
     print(f"{problems} slide(s) with problems" if problems else "all slides ok")
