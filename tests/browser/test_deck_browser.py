@@ -139,3 +139,34 @@ def test_present_toggle_key_and_presenter_view(page: Page, deck_url, shots):
     pv.get_by_role("button", name="Start timer here").click()
     expect(pv.get_by_text("you should be on")).to_be_visible(timeout=5000)
     pv.screenshot(path=str(shots / "presenter-view.png"))
+
+
+def test_audience_follows_presenter_live(page: Page, deck_url, browser, shots):
+    slide = TALK.slides[1]
+    open_slide(page, deck_url, talk=TALK.id, section=slide.section_id, slide=slide.number_in_section)
+    wait_title(page, slide.title)
+    page.get_by_text("Audience follow mode").click()
+    page.locator(".st-key-deck_room_open button").click()
+    page.wait_for_function("location.search.includes('key=')")
+    q = query(page)
+    room, key = q["room"], q["key"]
+    audience_ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    audience = audience_ctx.new_page()
+    audience.goto(f"{deck_url}/?room={room}")
+    expect(audience.locator("[data-testid='stMain'] h2").first).to_have_text(slide.title, timeout=20000)
+    expect(audience.get_by_text("Following the presenter live")).to_be_visible()
+    page.bring_to_front()
+    page.keyboard.press("ArrowRight")
+    wait_title(page, TALK.slides[2].title)
+    t0 = time.perf_counter()
+    expect(audience.locator("[data-testid='stMain'] h2").first).to_have_text(TALK.slides[2].title, timeout=5000)
+    lag = time.perf_counter() - t0
+    assert lag < 1.5, f"audience lagged {lag:.2f} s"
+    assert key not in audience.content() and "key=" not in audience.evaluate("location.search")
+    audience.screenshot(path=str(shots / "audience-following.png"))
+    audience.keyboard.press("ArrowLeft")  # browse back on their own
+    expect(audience.locator("[data-testid='stMain'] h2").first).to_have_text(TALK.slides[1].title)
+    expect(audience.get_by_role("button", name="Back to live")).to_be_visible()
+    audience.get_by_role("button", name="Back to live").click()
+    expect(audience.locator("[data-testid='stMain'] h2").first).to_have_text(TALK.slides[2].title, timeout=5000)
+    audience_ctx.close()
