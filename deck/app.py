@@ -68,8 +68,8 @@ def _toggle_present(talk_id: str, index: int) -> None:
                                      "present": st.query_params.get("present") != "1"}
 
 
-def _jump_from_select(talk_id: str) -> None:
-    choice = st.session_state.get("deck_jump")
+def _jump_from_select(talk_id: str, key: str) -> None:
+    choice = st.session_state.get(key)
     if choice is not None:
         _move(talk_id, int(choice))
 
@@ -110,7 +110,7 @@ def render_nav(pos: nav.Position, present: bool) -> None:
 def render_sidebar(deck: Deck, pos: nav.Position) -> None:
     talk = pos.talk
     with st.sidebar:
-        st.markdown(f"### {talk.title}\n{talk.subtitle} · {talk.date}")
+        st.markdown(f"### {talk.title}\n{' · '.join(x for x in (talk.subtitle, talk.date) if x)}")
         for other in deck.talks:
             if other.id != talk.id:
                 st.button(f"Switch to: {other.title} ({other.date[:4]})", key=f"deck_talk_{other.id}",
@@ -122,9 +122,11 @@ def render_sidebar(deck: Deck, pos: nav.Position) -> None:
                       args=(talk.id, section.slides[0].index), type="primary" if here else "secondary",
                       width="stretch")
         labels = {s.index: f"{s.index + 1}. {s.title}" for s in talk.slides}
-        st.session_state["deck_jump"] = pos.index
-        st.selectbox("Jump to slide", options=list(labels), format_func=labels.__getitem__,
-                     key="deck_jump", on_change=_jump_from_select, args=(talk.id,))
+        # A fresh key per slide: a stale value from the previous slide's box (sent along with a
+        # Back-button rerun) can then never look like a new choice and jump somewhere else.
+        jump_key = f"deck_jump_{talk.id}_{pos.index}"
+        st.selectbox("Jump to slide", options=list(labels), index=pos.index, format_func=labels.__getitem__,
+                     key=jump_key, on_change=_jump_from_select, args=(talk.id, jump_key))
         st.toggle("Present mode (P)", value=False, key="deck_present_toggle",
                   on_change=_toggle_present, args=(talk.id, pos.index),
                   help="Full screen text, no sidebar or toolbar. Also ?present=1 in the URL.")

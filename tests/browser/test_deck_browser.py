@@ -1,4 +1,5 @@
 """The deck in Debian's Chromium against a real Streamlit server: keys, URLs, Back, present mode."""
+import os
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -9,7 +10,7 @@ from playwright.sync_api import Page, expect
 from deck.parser import load_deck
 
 ROOT = Path(__file__).resolve().parents[2]
-DECK = load_deck(ROOT / "slides")
+DECK = load_deck(os.environ.get("DECK_SLIDES_DIR", ROOT / "slides"))
 TALK = DECK.talks[0]
 
 OVERFLOW_JS = """() => {
@@ -36,6 +37,7 @@ def open_slide(page: Page, url: str, **params):
     qs = "&".join(f"{k}={v}" for k, v in params.items())
     page.goto(f"{url}/?{qs}")
     page.wait_for_selector(".st-key-deck_next button", timeout=30000)
+    page.wait_for_function("window.__deckKeys === true", timeout=10000)  # key handler installed
 
 
 def test_arrow_through_a_whole_section(page: Page, deck_url, shots):
@@ -85,7 +87,7 @@ def test_jump_from_table_of_contents(page: Page, deck_url):
     open_slide(page, deck_url, talk=talk.id)
     wait_title(page, talk.slides[0].title)
     target = talk.sections[-1]
-    page.locator(f".st-key-deck_sec_{talk.id}_{target.id} button").click()
+    page.get_by_role("button", name=target.title, exact=True).click()
     wait_title(page, target.slides[0].title)
     assert query(page)["section"] == target.id
 
@@ -125,7 +127,7 @@ def test_present_toggle_key_and_presenter_view(page: Page, deck_url, shots):
     page.wait_for_function("location.search.includes('present=1')")
     page.keyboard.press("p")
     page.wait_for_function("!location.search.includes('present=1')")
-    link = page.locator("[data-testid='stSidebar'] a", has_text="Open presenter view")
+    link = page.get_by_role("link", name="Open presenter view")
     href = link.get_attribute("href")
     assert "view=presenter" in href and "ch=" in href
     pv = page.context.new_page()
@@ -146,7 +148,7 @@ def test_audience_follows_presenter_live(page: Page, deck_url, browser, shots):
     open_slide(page, deck_url, talk=TALK.id, section=slide.section_id, slide=slide.number_in_section)
     wait_title(page, slide.title)
     page.get_by_text("Audience follow mode").click()
-    page.locator(".st-key-deck_room_open button").click()
+    page.get_by_role("button", name="Start a live room").click()
     page.wait_for_function("location.search.includes('key=')")
     q = query(page)
     room, key = q["room"], q["key"]
