@@ -63,6 +63,14 @@ def _move(talk_id: str, index: int) -> None:
     st.session_state["deck_goto"] = {"talk": talk_id, "index": index, "source": "user"}
 
 
+def _step(delta: int) -> None:
+    """Move relative to where the deck is *now*: two quick presses in one run both count."""
+    pending = st.session_state.get("deck_goto")
+    base = (pending["talk"], pending["index"]) if pending else st.session_state.get("deck_pos")
+    if base:
+        _move(base[0], base[1] + delta)
+
+
 def _toggle_present(talk_id: str, index: int) -> None:
     st.session_state["deck_goto"] = {"talk": talk_id, "index": index, "source": "user",
                                      "present": st.query_params.get("present") != "1"}
@@ -95,9 +103,9 @@ def render_nav(pos: nav.Position, present: bool) -> None:
     talk, i = pos.talk, pos.index
     section = next(s for s in talk.sections if s.id == pos.slide.section_id)
     with st.container(key="deck_nav", horizontal=True, vertical_alignment="center"):
-        st.button("‹ Prev", key="deck_prev", on_click=_move, args=(talk.id, i - 1), disabled=i == 0,
+        st.button("‹ Prev", key="deck_prev", on_click=_step, args=(-1,), disabled=i == 0,
                   help="Previous slide (← or PageUp)")
-        st.button("Next ›", key="deck_next", on_click=_move, args=(talk.id, i + 1),
+        st.button("Next ›", key="deck_next", on_click=_step, args=(1,),
                   disabled=i == pos.count - 1, help="Next slide (→, PageDown or Space)")
         st.markdown(f"<span class='deck-counter'>Slide {i + 1} / {pos.count} · {section.title}</span>",
                     unsafe_allow_html=True)
@@ -190,6 +198,7 @@ def main() -> None:
     for text in (room_notice, notice):
         if text:
             st.warning(text, icon="🧭")
+    st.session_state["deck_pos"] = (pos.talk.id, pos.index)
     if role == "presenter":
         live.drive_room(room_id, params.get("key", ""), pos.talk.id, pos.index)
     channel = st.session_state.setdefault("deck_channel", live.new_channel())

@@ -12,7 +12,7 @@ import streamlit as st
 
 from . import live
 
-FOLLOW_POLL_S = 0.5
+FOLLOW_POLL_S = 0.3
 
 
 def role(params) -> tuple[str, str, str]:

@@ -48,7 +48,7 @@ def test_arrow_through_a_whole_section(page: Page, deck_url, shots):
     for i, slide in enumerate(section.slides[1:], start=2):
         page.keyboard.press(keys[i % 3])
         wait_title(page, slide.title)
-        expect(page.locator(".deck-counter")).to_contain_text(f"Slide {slide.index + 1} /")
+        page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").wait_for()
         q = query(page)
         assert (q["talk"], q["section"], q["slide"]) == (TALK.id, section.id, str(i)), q
     page.screenshot(path=str(shots / "section-end.png"))
@@ -108,6 +108,7 @@ def test_present_mode_text_slides_fit_without_scrolling(page: Page, deck_url, sh
     text_ids = {s.index for s in _text_slides()}
     for slide in TALK.slides[1:]:
         page.keyboard.press("ArrowRight")
+        page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").wait_for()
         wait_title(page, slide.title)
         if slide.index in text_ids:
             page.wait_for_timeout(60)
