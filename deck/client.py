@@ -68,6 +68,7 @@ PRESENT_CSS = """
 [data-testid="stMain"] .stMarkdown p, [data-testid="stMain"] .stMarkdown li {
   font-size: clamp(1.25rem, 2.1vw, 2.1rem); line-height: 1.35; }
 [data-testid="stMain"] .stMarkdown code { font-size: 0.85em; }
+[data-testid="stGraphVizChart"] svg { height: 34vh; }
 [data-testid="stMain"] .stMarkdown pre code { font-size: clamp(0.8rem, 1.1vw, 1.15rem); line-height: 1.3; }
 </style>
 """

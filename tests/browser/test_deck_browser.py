@@ -92,25 +92,29 @@ def test_jump_from_table_of_contents(page: Page, deck_url):
     assert query(page)["section"] == target.id
 
 
-def _text_slides():
-    return [s for s in TALK.slides if all(seg.kind == "markdown" for seg in s.segments)]
+def _text_slides(talk):
+    """Slides of text and diagrams only (no live demo)."""
+    return [s for s in talk.slides if all(seg.kind in ("markdown", "dot") for seg in s.segments)]
 
 
+@pytest.mark.parametrize("talk", DECK.talks, ids=[t.id for t in DECK.talks])
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
-def test_present_mode_text_slides_fit_without_scrolling(page: Page, deck_url, shots, size):
+def test_present_mode_text_slides_fit_without_scrolling(page: Page, deck_url, shots, size, talk):
     page.set_viewport_size({"width": size[0], "height": size[1]})
-    first = TALK.slides[0]
-    open_slide(page, deck_url, talk=TALK.id, section=first.section_id, slide=1, present=1)
+    first = talk.slides[0]
+    open_slide(page, deck_url, talk=talk.id, section=first.section_id, slide=1, present=1)
     wait_title(page, first.title)
     expect(page.locator("[data-testid='stSidebar']")).to_be_hidden()
-    page.screenshot(path=str(shots / f"present-title-{size[1]}p.png"))
+    page.screenshot(path=str(shots / f"present-{talk.id}-{size[1]}p.png"))
     too_tall = []
-    text_ids = {s.index for s in _text_slides()}
-    for slide in TALK.slides[1:]:
+    text_ids = {s.index for s in _text_slides(talk)}
+    for slide in talk.slides[1:]:
         page.keyboard.press("ArrowRight")
         page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").wait_for()
         wait_title(page, slide.title)
         if slide.index in text_ids:
+            if any(seg.kind == "dot" for seg in slide.segments):
+                page.locator("[data-testid='stGraphVizChart'] svg").first.wait_for()
             page.wait_for_timeout(60)
             over = page.evaluate(OVERFLOW_JS)
             if over > 2:
