@@ -22,14 +22,16 @@ from deck.parser import load_deck  # noqa: E402
 from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noqa: E402
 
 # In-page timer: keydown (window, capture phase: before the deck's own handler) starts the clock;
-# the first animation frame after the slide title's text changes stops it.
+# the first animation frame after the new slide's title and counter are in the page stops it
+# (the counter "Slide N / M" is unique per slide even where two slides share a title).
 TIMER_JS = """() => {
   window.__lat = []; window.__t0 = null;
   window.addEventListener('keydown', () => { window.__t0 = performance.now(); }, true);
   let last = null;
   const obs = new MutationObserver(() => {
     const h = document.querySelector('[data-testid="stMain"] h2');
-    const text = h ? h.textContent : null;
+    const c = document.querySelector('.deck-counter');
+    const text = h && c ? c.textContent + '|' + h.textContent : null;
     if (text && text !== last) {
       last = text;
       if (window.__t0 !== null) {
@@ -39,7 +41,8 @@ TIMER_JS = """() => {
     }
   });
   obs.observe(document.body, {subtree: true, childList: true, characterData: true});
-  const h = document.querySelector('[data-testid="stMain"] h2'); last = h ? h.textContent : null;
+  const h = document.querySelector('[data-testid="stMain"] h2'), c = document.querySelector('.deck-counter');
+  last = h && c ? c.textContent + '|' + h.textContent : null;
 }"""
 
 
@@ -83,6 +86,7 @@ def main() -> None:
                 s0 = run[0]
                 page.goto(f"{url}/?talk={talk.id}&section={s0.section_id}&slide={s0.number_in_section}")
                 page.wait_for_selector(".st-key-deck_next button", timeout=30000)
+                page.wait_for_function("window.__deckKeys === true")
                 page.locator("[data-testid='stMain'] h2", has_text=s0.title).wait_for()
                 page.wait_for_timeout(800)  # let the first run settle (Plotly warm-up etc.)
                 page.evaluate(TIMER_JS)
@@ -90,7 +94,7 @@ def main() -> None:
                     n = page.evaluate("window.__lat.length")
                     page.keyboard.press("ArrowRight")
                     page.wait_for_function(f"window.__lat.length > {n}", timeout=10000)
-                    page.locator("[data-testid='stMain'] h2", has_text=s.title).wait_for()
+                    page.locator(".deck-counter", has_text=f"Slide {s.index + 1} /").wait_for()
                     page.wait_for_timeout(150)  # presenter pace, not a key-repeat storm
                 lat += [ms for ms, _ in page.evaluate("window.__lat")]
             lat.sort()
