@@ -93,7 +93,9 @@ def load_upload(data: bytes, size: int = 200) -> np.ndarray:
                              f"{MAX_UPLOAD_PIXELS / 1e6:.0f} MP")
         pil.draft("RGB", (size * 2, size * 2))  # JPEG: decode at reduced size, cheap for huge photos
         pil = pil.convert("RGB")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValueError("the image is too large to decode safely") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
         raise ValueError(f"this file is not an image I can read ({type(e).__name__})") from None
     if min(pil.size) < 8:
         raise ValueError(f"the image is only {pil.size[0]}×{pil.size[1]} pixels; use at least 8×8")
