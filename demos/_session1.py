@@ -20,7 +20,7 @@ def opt_float(options: dict, name: str, default: float, lo: float | None = None,
         v = max(lo, v)
     if hi is not None:
         v = min(hi, v)
-    return v
+    return float(v)
 
 
 def opt_int(options: dict, name: str, default: int, lo: int | None = None, hi: int | None = None) -> int:
