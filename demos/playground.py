@@ -8,9 +8,10 @@ Options (all strings): ``data`` (circle | xor | gauss | spiral), ``noise`` (0–
 ``seed``, ``hide`` (comma list of controls to hide), ``autostart`` (1/0), ``max_epochs``, ``url`` (0 stops
 mirroring the configuration into the page URL).
 
-The whole configuration is mirrored into the page URL as ``pg_*`` query parameters (the prefix keeps
-them apart from the deck's own ``talk``/``section``/``slide``/``present``/``view``), so a copied link
-reproduces the run, seed included; ``pg_hide`` hides controls for a "teaching link".
+The whole configuration is mirrored into the page URL as ``pg_*`` query parameters (``pg<slide>_*``
+inside the deck; the prefix keeps them apart from the deck's own ``talk``/``section``/``slide``/``present``/
+``view``), so a copied link reproduces the run, seed included; ``…hide`` hides controls for a "teaching
+link". URL values win over the slide's options.
 """
 from __future__ import annotations
 
@@ -23,7 +24,14 @@ ORANGE, WHITE, BLUE = (230, 159, 0), (247, 247, 247), (0, 114, 178)
 
 
 def url_prefix(key_prefix: str) -> str:
-    return "pg_" if key_prefix == "playground" else f"{key_prefix}_"
+    """URL parameter prefix: ``pg_`` on its own; ``pg<slide>_`` inside the deck (whose key prefixes end in
+    ``_<slide index>_<occurrence>``), so two Playground slides keep separate configurations in one URL."""
+    import re
+
+    m = re.search(r"_(\d+)_(\d+)$", key_prefix)
+    if not m:
+        return "pg_"
+    return f"pg{m.group(1)}_" if m.group(2) == "0" else f"pg{m.group(1)}x{m.group(2)}_"
 
 
 def colourise(v):

@@ -123,3 +123,17 @@ def test_playground_fragment_trains_while_playing():
     e2 = at.session_state["playground_run"].epoch
     assert e2 > e1 > 0
     assert len(fig(at, 1)["data"]) == 2  # train and test loss curves
+
+
+def test_url_prefix_per_deck_slide():
+    from demos.playground import url_prefix
+
+    assert url_prefix("playground") == "pg_"
+    assert url_prefix("playground_fifth_elephant_2016_37_0") == "pg37_"
+    assert url_prefix("playground_fifth_elephant_2016_37_1") == "pg37x1_"
+    at = AppTest.from_string("from demos.playground import render\nrender(key_prefix='playground_t_5_0', autostart='0')",
+                             default_timeout=60)
+    at.query_params["pg5_data"] = "spiral"
+    at.query_params["pg_data"] = "xor"  # another slide's parameters are ignored
+    at.run()
+    assert at.session_state["playground_t_5_0_run"].cfg.data == "spiral"
