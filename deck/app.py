@@ -24,6 +24,7 @@ def slides_dir() -> Path:
     """``slides/``, or the folder named by ``DECK_SLIDES_DIR`` (tests use a small fixture deck)."""
     return Path(os.environ.get("DECK_SLIDES_DIR", ROOT / "slides"))
 DECK_PARAMS = ("talk", "section", "slide", "present", "view", "ch")  # rewritten on every move
+ROOM_PARAMS = ("room", "key")  # kept on every move
 
 
 def _slides_stamp() -> tuple:
@@ -50,7 +51,11 @@ def _set_position(pos: nav.Position, present: bool | None = None) -> None:
     """Write the slide's address into the URL (called from the script body, not a callback:
     query parameters set in a callback reach the browser one move late)."""
     params = st.query_params
-    keep = {k: v for k, v in params.to_dict().items() if k not in DECK_PARAMS}
+    current = params.to_dict()
+    keep = {k: v for k, v in current.items() if k not in DECK_PARAMS}
+    if any(current.get(k) != v for k, v in pos.params().items()):
+        # a demo's own URL settings (e.g. a Playground teaching link) belong to its slide only
+        keep = {k: v for k, v in keep.items() if k in ROOM_PARAMS}
     if present is None:
         present = params.get("present") == "1"
     new = {**pos.params(), **keep}

@@ -155,3 +155,10 @@ def test_title_slide_does_not_import_torch():
                          env={**os.environ}, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_demo_url_settings_stay_with_their_slide(fixture_deck):
+    at = new_app(talk="alpha-talk", section="first", slide="2", pg_seed="7")
+    assert at.query_params["pg_seed"] == "7"  # kept while on its slide
+    at.button(key="deck_next").click().run()
+    assert "pg_seed" not in at.query_params
