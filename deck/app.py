@@ -8,7 +8,6 @@ parameters before the script runs again; the keyboard handler presses those butt
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import streamlit as st
@@ -64,27 +63,43 @@ def _set_position(pos: nav.Position, present: bool | None = None) -> None:
     params.from_dict(new)
 
 
+def request_move(talk_id: str, index: int, source: str = "user", present: bool | None = None) -> None:
+    """Ask the next run to show a slide. Requests are numbered; a run consumes a request by
+    recording its number (deleting session-state keys set in callbacks is not reliable)."""
+    seq = st.session_state.get("deck_goto_seq", 0) + 1
+    st.session_state["deck_goto_seq"] = seq
+    st.session_state["deck_goto"] = {"talk": talk_id, "index": index, "source": source,
+                                     "present": present, "seq": seq}
+
+
+def pending_move() -> dict | None:
+    goto = st.session_state.get("deck_goto")
+    if goto and goto["seq"] != st.session_state.get("deck_goto_done"):
+        return goto
+    return None
+
+
 def _move(talk_id: str, index: int) -> None:
-    st.session_state["deck_goto"] = {"talk": talk_id, "index": index, "source": "user"}
+    request_move(talk_id, index)
 
 
 def _step(delta: int) -> None:
     """Move relative to where the deck is *now*: two quick presses in one run both count."""
-    pending = st.session_state.get("deck_goto")
+    pending = pending_move()
     base = (pending["talk"], pending["index"]) if pending else st.session_state.get("deck_pos")
     if base:
         _move(base[0], base[1] + delta)
 
 
 def _toggle_present(talk_id: str, index: int) -> None:
-    st.session_state["deck_goto"] = {"talk": talk_id, "index": index, "source": "user",
-                                     "present": st.query_params.get("present") != "1"}
+    request_move(talk_id, index, present=st.query_params.get("present") != "1")
 
 
-def _jump_from_select(talk_id: str, key: str) -> None:
-    choice = st.session_state.get(key)
+def _jump_from_select(talk_id: str) -> None:
+    choice = st.session_state.get("deck_jump")
     if choice is not None:
         _move(talk_id, int(choice))
+    st.session_state["deck_jump"] = None  # the box goes back to its prompt
 
 
 # ------------------------------------------------------------------------------------------------
@@ -135,11 +150,11 @@ def render_sidebar(deck: Deck, pos: nav.Position) -> None:
                       args=(talk.id, section.slides[0].index), type="primary" if here else "secondary",
                       width="stretch")
         labels = {s.index: f"{s.index + 1}. {s.title}" for s in talk.slides}
-        # A fresh key per slide: a stale value from the previous slide's box (sent along with a
-        # Back-button rerun) can then never look like a new choice and jump somewhere else.
-        jump_key = f"deck_jump_{talk.id}_{pos.index}"
-        st.selectbox("Jump to slide", options=list(labels), index=pos.index, format_func=labels.__getitem__,
-                     key=jump_key, on_change=_jump_from_select, args=(talk.id, jump_key))
+        # The box holds no position (it always shows its prompt): a widget that tracked the
+        # current slide would send its stale value along with the next key press and jump back.
+        st.selectbox("Jump to slide", options=list(labels), index=None, format_func=labels.__getitem__,
+                     placeholder=f"{pos.index + 1}. {pos.slide.title}", key="deck_jump",
+                     on_change=_jump_from_select, args=(talk.id,))
         st.toggle("Present mode (P)", value=False, key="deck_present_toggle",
                   on_change=_toggle_present, args=(talk.id, pos.index),
                   help="Full screen text, no sidebar or toolbar. Also ?present=1 in the URL.")
@@ -183,14 +198,14 @@ def main() -> None:
         params.pop("key", None)  # never keep a wrong key in the URL
         if not room_id:
             params.pop("room", None)
-    goto = st.session_state.pop("deck_goto", None)
+    goto = pending_move()  # marked done only once deck_pos names the new slide
     live_pos = live.room_position(room_id) if role == "audience" and follow.following() else None
     if goto is not None:  # a button, key, the table of contents or the live room asked to move
         if role == "audience" and goto["source"] == "user":
             follow.set_following(False)
         talk = deck.talk(goto["talk"]) or deck.talks[0]
         pos, notice = nav.Position(talk, 0).at(goto["index"]), ""
-        present = goto.get("present", present)
+        present = present if goto["present"] is None else goto["present"]
         _set_position(pos, present)
     elif live_pos is not None:  # a following window opens on the presenter's slide
         talk = deck.talk(live_pos[0]) or deck.talks[0]
@@ -200,10 +215,14 @@ def main() -> None:
         pos, notice = nav.resolve(deck, params.to_dict())
         if notice or not params.to_dict().keys() >= {"talk", "section", "slide"}:
             _set_position(pos, present)  # make the URL name the slide shown
+    # These two together, before drawing anything: a key press that interrupts this run then
+    # steps from the slide this run is about to show, never from the one before it.
+    st.session_state["deck_pos"] = (pos.talk.id, pos.index)
+    if goto is not None:
+        st.session_state["deck_goto_done"] = goto["seq"]
     for text in (room_notice, notice):
         if text:
             st.warning(text, icon="🧭")
-    st.session_state["deck_pos"] = (pos.talk.id, pos.index)
     if role == "presenter":
         live.drive_room(room_id, params.get("key", ""), pos.talk.id, pos.index)
     channel = st.session_state.setdefault("deck_channel", live.new_channel())
@@ -216,9 +235,12 @@ def main() -> None:
         follow.render_presenter_panel(pos.talk.id, pos.index, room_id, role)
     if role == "audience":
         follow.render_audience_bar(room_id, pos.talk.id, pos.index)
-    render_slide_body(pos.slide)
+    # The slide's box comes first on the page, but the navigation below it is drawn before the
+    # slide's content: a slow or failing demo can never leave the presenter without Next/Prev.
+    body = st.container()
     render_nav(pos, present)
     if pos.index > 0 or st.session_state.get("deck_runs", 0) > 0:
         _plotly_warmup()
     st.session_state["deck_runs"] = st.session_state.get("deck_runs", 0) + 1
-    st.session_state["deck_last_render"] = time.time()
+    with body:
+        render_slide_body(pos.slide)

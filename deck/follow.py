@@ -77,7 +77,9 @@ def render_audience_bar(room_id: str, talk_id: str, index: int) -> None:
         if where is None or not following():
             return
         if where != (talk_id, index):
-            st.session_state["deck_goto"] = {"talk": where[0], "index": where[1], "source": "live"}
+            from .app import request_move
+
+            request_move(where[0], where[1], source="live")
             st.rerun(scope="app")
 
     poll()

@@ -80,7 +80,7 @@ def test_deep_link_and_sidebar(fixture_deck):
     assert title(at) == "Beta Two"
     at.button(key="deck_sec_alpha-talk_first").click().run()
     assert title(at) == "Alpha One"
-    at.selectbox(key="deck_jump_alpha-talk_0").set_value(2).run()
+    at.selectbox(key="deck_jump").set_value(2).run()
     assert title(at) == "Alpha Three"
     at.button(key="deck_talk_beta-talk").click().run()
     assert title(at) == "Gamma One" and at.query_params["talk"] == "beta-talk"

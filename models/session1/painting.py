@@ -20,6 +20,7 @@ ConvNetJS users asked for exactly that (convnetjs#121).
 from __future__ import annotations
 
 import argparse
+import threading
 import io
 import time
 from dataclasses import dataclass, field
@@ -209,6 +210,7 @@ class Painter:
         if self.cfg.mode not in ("sgd2016", "adam"):
             raise ValueError(f"unknown mode {self.cfg.mode!r}: use 'sgd2016' or 'adam'")
         self.gen = torch.Generator().manual_seed(int(self.cfg.seed))
+        self.lock = threading.Lock()  # a UI may tick one painter from two threads: train one at a time
         torch.manual_seed(int(self.cfg.seed))
         self.net = make_mlp(self.cfg.layers, self.cfg.width, self.cfg.fourier)
         h, w = self.image.shape[:2]
@@ -302,7 +304,11 @@ def preview_tick(painters, budget: float = TICK_SECONDS) -> list[bytes]:
     """One refresh of the live demo: train every painter for its share of the budget, then paint each."""
     share = budget / max(1, len(painters))
     for p in painters:
-        p.train(seconds=share, chunk=5 if p.cfg.mode == "adam" else 100)
+        if p.lock.acquire(blocking=False):  # another thread already training it: skip this tick
+            try:
+                p.train(seconds=share, chunk=5 if p.cfg.mode == "adam" else 100)
+            finally:
+                p.lock.release()
     return [to_png(p.predict()) for p in painters]
 
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from deck.parser import load_deck
+from deck.rehearse import wait_settled
 
 ROOT = Path(__file__).resolve().parents[2]
 DECK = load_deck(os.environ.get("DECK_SLIDES_DIR", ROOT / "slides"))
@@ -115,7 +116,7 @@ def test_present_mode_text_slides_fit_without_scrolling(page: Page, deck_url, sh
         if slide.index in text_ids:
             if any(seg.kind == "dot" for seg in slide.segments):
                 page.locator("[data-testid='stGraphVizChart'] svg").first.wait_for()
-            page.wait_for_timeout(60)
+            wait_settled(page, 15)  # the previous slide's elements are gone once the run ends
             over = page.evaluate(OVERFLOW_JS)
             if over > 2:
                 too_tall.append(f"{slide.source} '{slide.title}' overflows by {over}px")
