@@ -79,7 +79,7 @@ def _maps_fig(model, x, y, pred):
     fig.update_layout(height=170, margin=dict(l=0, r=0, t=10, b=30), dragmode=False)
     fig.update_yaxes(showticklabels=False)
     fig.update_xaxes(tickvals=[14 + 30 * i for i in range(10)],
-                     ticktext=[f"{t}→{p}" if t == p else f"{t}→<b>{p}</b>✗" for t, p in zip(y, pred)])
+                     ticktext=[f"{t}→{p}" if t == p else f"{t}→<b>{p}</b> (wrong)" for t, p in zip(y, pred)])
     return fig
 
 

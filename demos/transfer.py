@@ -89,9 +89,9 @@ def _builtin(kp):
     for col, i in zip(cols, order):
         pred = int(dec[i] > 0)
         col.image(np.kron(imgs[i], np.ones((3, 3), np.uint8)), width="stretch")
-        col.caption(f"{'✅' if pred == y[i] else '❌'} {LFW_CLASSES[pred]} {dec[i]:+.2f}")
+        col.caption(f"{'' if pred == y[i] else 'WRONG: '}{LFW_CLASSES[pred]} {dec[i]:+.2f}")
     st.caption("The 12 hardest held-out crops for the CNN-feature classifier: prediction and signed decision value "
-               "(positive = face); ❌ marks a mistake.")
+               "(positive = face); WRONG marks a mistake.")
 
 
 @st.cache_data(show_spinner=False)
