@@ -108,7 +108,7 @@ def render(key_prefix: str = "mnist_cnn", steps: str = "20", **_):
         return int(st.session_state.get(f"{kp}_seed", 0))
 
     c = st.columns([1, 1, 1, 1.2, 1.3])
-    c[0].button("⏸ Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_action",
+    c[0].button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_action",
                 type="primary", on_click=_toggle,
                 help="Train live: Adam lr 0.005, batch 64, a few steps per refresh.")
     c[1].button("Step", key=f"{kp}_step", on_click=_step, help=f"{per_tick} optimiser steps, then stop.")
