@@ -24,7 +24,7 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
     import time
 
     from demos._images import image_input
-    from demos.transfer import inception
+    from demos._inception import inception
     from models.vision.inception import LAYERS, SLIM_NAMES
 
     kp = key_prefix
@@ -70,6 +70,9 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
 
             out = dream(net, img.array, lay, n_steps, step_size, octaves, seed=int(seed), callback=progress)
             secs = time.perf_counter() - t0
+            from models.vision import release_memory
+
+            release_memory()
             result = {"image": out, "secs": secs, "desc": f"{lay}, {n_steps} steps × {octaves} octave(s), step "
                                                           f"{step_size:.3f}, {img.array.shape[1]}×{img.array.shape[0]}"}
             st.session_state[f"{kp}_result"] = result

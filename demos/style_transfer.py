@@ -80,7 +80,7 @@ def render(key_prefix: str = "style_transfer", sample: str = "cat (Chelsea)", st
 def _gatys(kp, photo, style_rgb, style_name, size0):
     import numpy as np
 
-    from demos.transfer import inception
+    from demos._inception import inception
     from models.vision.style import CONTENT_LAYER, STYLE_LAYERS, GatysTransfer
 
     st.caption(f"Gatys et al. (2015) on **Inception-v3** (the notebook used GoogLeNet): content = `{CONTENT_LAYER}`, "
@@ -143,6 +143,9 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
             t0 = time.perf_counter()
             g.step(2)
             r["s_per_iter"] = (time.perf_counter() - t0) / 2
+            from models.vision import release_memory
+
+            release_memory()
         i3.image(g.image(), caption=f"iteration {g.iterations}", width="stretch")
         if g.history:
             st.plotly_chart(_loss_fig(g.history), key=f"{kp}_loss", config={"displayModeBar": False})

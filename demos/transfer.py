@@ -7,16 +7,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos._inception import inception
+
 OKABE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
-
-
-@st.cache_resource(show_spinner="Loading Inception-v3 (87 MB, once per server)…")
-def inception():
-    from models.vision import set_cpu_threads
-    from models.vision.inception import load_inception
-
-    set_cpu_threads()
-    return load_inception()
 
 
 @st.cache_data(show_spinner=False)
