@@ -43,7 +43,8 @@ def dream(net, rgb: np.ndarray, layer: str = DEFAULT_LAYER, steps: int = 20, ste
         x = (img0 + detail).clone()
         for _ in range(steps):
             dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,), generator=gen))
-            x = torch.roll(x, (dy, dx), (2, 3)).detach().requires_grad_(True)
+            x = torch.roll(x, (dy, dx), (2, 3)).contiguous(memory_format=torch.channels_last)  # ~10% faster convs
+            x = x.detach().requires_grad_(True)
             act = run_to(net, x, layer)
             loss = act.pow(2).mean()
             (g,) = torch.autograd.grad(loss, x)
