@@ -89,3 +89,17 @@ def test_picker_ui_upload_messages():
     grey = encode(Image.new("L", (30, 20), 5), "PNG")
     at.file_uploader(key="p_upload").set_value(("g.png", grey, "image/png")).run()
     assert not at.error and "Greyscale" in at.info[0].value and "(20, 30, 3)" in at.markdown[-1].value
+
+
+def test_picker_ui_camera():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(
+        "import streamlit as st\nfrom demos._images import image_input\n"
+        "img = image_input('q')\nst.write('shape', None if img is None else img.array.shape)",
+        default_timeout=60).run()
+    at.radio(key="q_source").set_value("Camera").run()
+    assert "Nothing taken yet" in at.caption[0].value
+    shot = encode(Image.new("RGB", (40, 30), (0, 128, 0)), "JPEG")
+    at.camera_input(key="q_camera").set_value(("shot.jpg", shot, "image/jpeg")).run()
+    assert not at.exception and "(30, 40, 3)" in at.markdown[-1].value and not at.info
