@@ -83,3 +83,16 @@ def test_convolution_upload_and_click(server, page, tmp_path):
     page.locator("input[type=file]").set_input_files(str(bad))
     page.get_by_text("is not an image this app can read").wait_for(timeout=30_000)
     assert page.locator(".stException").count() == 0
+
+
+def test_imagenet_upload_a_photo(server, page, tmp_path):
+    from models.vision.images import sample
+
+    f = tmp_path / "my coffee.jpg"
+    Image.fromarray(sample("coffee")).save(f, quality=90)
+    page.goto(server + "/?demo=imagenet")
+    page.get_by_text("This forward pass took").wait_for(timeout=90_000)
+    page.get_by_text("Upload", exact=True).click()
+    page.locator("input[type=file]").set_input_files(str(f))
+    page.locator(".gtitle", has_text="espresso").first.wait_for(timeout=60_000)
+    assert page.locator(".stException").count() == 0

@@ -76,18 +76,22 @@ def time_per_image(model, device, n: int = 10, batch: int = 1) -> float:
     """Median milliseconds per image of the forward pass on ``device`` (after one warm-up)."""
     import torch
 
+    def sync():  # GPU work is asynchronous: wait for it before reading the clock
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        elif device.type == "mps":
+            torch.mps.synchronize()
+
     model = model.to(device)
     x = torch.randn(batch, 3, SIZE, SIZE, device=device)
     times = []
     with torch.inference_mode():
         model(x)
         for _ in range(n):
-            if device.type == "cuda":
-                torch.cuda.synchronize()
+            sync()
             t0 = time.perf_counter()
             model(x)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
+            sync()
             times.append((time.perf_counter() - t0) * 1000 / batch)
     return float(np.median(times))
 
