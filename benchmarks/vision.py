@@ -84,12 +84,11 @@ def rss():
                 break
             except OSError:
                 time.sleep(0.2)
-        flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+        from deck.serve import CHROMIUM_FLAGS, chromium_path
         demos = {"convolution": None, "imagenet": "Time it", "mnist_cnn": "Start", "transfer": "Recompute",
                  "deepdream": "Dream", "style_transfer": "Start"}
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             for name, _ in demos.items():
                 page.goto(f"{url}/?demo={name}")

@@ -1,5 +1,4 @@
 """Real Chromium against a real Streamlit server: upload a photo, click a pixel."""
-import io
 import socket
 import subprocess
 import sys
@@ -13,8 +12,6 @@ from PIL import Image
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 
 
 def _free_port():
@@ -49,7 +46,9 @@ def page(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        from deck.serve import CHROMIUM_FLAGS, chromium_path
+
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
         yield pg
         browser.close()

@@ -18,7 +18,6 @@ Session I, so 5 epochs = 3,905 Adam steps (about 62 passes over our 4,000 digits
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import dataclass
 
