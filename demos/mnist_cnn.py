@@ -101,6 +101,11 @@ def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
 
     def _toggle():
         st.session_state[f"{kp}_running"] = not st.session_state.get(f"{kp}_running")
+        st.session_state[f"{kp}_until"] = None  # Start: run until paused
+
+    def _one_epoch():
+        st.session_state[f"{kp}_until"] = _state(kp)["trainer"].steps + mc.BATCHES_PER_EPOCH
+        st.session_state[f"{kp}_running"] = True
 
     def _step():
         _state(kp)["trainer"].step(per_tick)
@@ -109,16 +114,18 @@ def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
     def _seed():
         return int(st.session_state.get(f"{kp}_seed", 0))
 
-    c = st.columns([1, 1, 1, 1.2, 1.3])
-    c[0].button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_action",
+    c = st.columns([1, 1.3, 1, 1, 1.3, 1.3])
+    c[0].button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_startpause",
                 type="primary", on_click=_toggle,
-                help="Train live: Adam lr 0.005, batch 64, a few steps per refresh.")
-    c[1].button("Step", key=f"{kp}_step", on_click=_step, help=f"{per_tick} optimiser steps, then stop.")
-    c[2].button("Reset", key=f"{kp}_reset", on_click=lambda: _new_run(kp, _seed(), pretrained=False),
+                help="Train live until paused: Adam lr 0.005, batch 64, a few steps per refresh.")
+    c[1].button("Train 1 epoch", key=f"{kp}_action", on_click=_one_epoch,
+                help="781 batches of 64 (the notebook's epoch), shown live, then stop.")
+    c[2].button("Step", key=f"{kp}_step", on_click=_step, help=f"{per_tick} optimiser steps, then stop.")
+    c[3].button("Reset", key=f"{kp}_reset", on_click=lambda: _new_run(kp, _seed(), pretrained=False),
                 help="Random weights from the seed: train from scratch.")
-    c[3].button("Load trained", key=f"{kp}_trained", on_click=lambda: _new_run(kp, _seed(), pretrained=True),
+    c[4].button("Load trained", key=f"{kp}_trained", on_click=lambda: _new_run(kp, _seed(), pretrained=True),
                 help="Back to the shipped checkpoint (5 notebook epochs = 3,905 batches of 64).")
-    c[4].number_input("Seed", 0, 10_000, 0, key=f"{kp}_seed", help="Same seed, same initial weights and batches.")
+    c[5].number_input("Seed", 0, 10_000, 0, key=f"{kp}_seed", help="Same seed, same initial weights and batches.")
     running = bool(st.session_state.get(f"{kp}_running"))
 
     @st.fragment(run_every=0.5 if running else None)
@@ -126,8 +133,11 @@ def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
         d = _data()
         run = _state(kp)
         t = run["trainer"]
+        stop = False
         if st.session_state.get(f"{kp}_running"):
-            t.step(per_tick)
+            until = st.session_state.get(f"{kp}_until")
+            t.step(per_tick if until is None else max(0, min(per_tick, until - t.steps)))
+            stop = until is not None and t.steps >= until
         err = mc.test_error(t.model, d.x_test, d.y_test)
         if t.epoch > run["curve"][-1][0]:
             run["curve"].append((t.epoch, err))
@@ -156,6 +166,10 @@ def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
         g1, g2 = st.columns([3, 2])
         g1.plotly_chart(_filters_fig(t.model), key=f"{kp}_filters", config={"displayModeBar": False})
         g2.plotly_chart(_curve_fig(run["curve"], dense), key=f"{kp}_curve", config={"displayModeBar": False})
+        if stop:  # the epoch is done: stop the timer (a full rerun re-declares the fragment without it)
+            st.session_state[f"{kp}_running"] = False
+            st.session_state[f"{kp}_until"] = None
+            st.rerun()
 
     live()
 

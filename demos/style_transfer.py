@@ -104,12 +104,19 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
 
     def _toggle():
         st.session_state[f"{kp}_running"] = not st.session_state.get(f"{kp}_running")
+        st.session_state[f"{kp}_more"] = None  # Start: until paused
+
+    def _ten():
+        st.session_state[f"{kp}_running"] = True
+        st.session_state[f"{kp}_more"] = 10
 
     b = st.columns(4)
-    b[0].button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_action", type="primary",
-                on_click=_toggle, help="Run L-BFGS, a few iterations per refresh, showing each result.")
-    step = b[1].button("Step", key=f"{kp}_step", help="Three iterations, then stop.")
-    b[2].button("Reset", key=f"{kp}_reset", on_click=_reset, help="Back to the photo (iteration 0).")
+    b[0].button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_startpause",
+                type="primary", on_click=_toggle, help="Run L-BFGS until paused, a few iterations per refresh.")
+    b[1].button("Run 10 iterations", key=f"{kp}_action", on_click=_ten,
+                help="Ten L-BFGS iterations, each result shown as it comes, then stop.")
+    step = b[2].button("Step", key=f"{kp}_step", help="Three iterations, then stop.")
+    b[3].button("Reset", key=f"{kp}_reset", on_click=_reset, help="Back to the photo (iteration 0).")
     if run is None or run["sig"] != sig:
         if st.session_state.get(f"{kp}_running") or step or run is not None:
             with st.spinner("Computing the photo's and the style's features…"):
@@ -139,10 +146,17 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
                          caption="ready-made: cat + swirls, 30 iterations (press Start to run it live)")
             return
         g = r["g"]
+        stop = False
         if st.session_state.get(f"{kp}_running"):
+            more = st.session_state.get(f"{kp}_more")
+            n = 2 if more is None else max(0, min(2, more))
             t0 = time.perf_counter()
-            g.step(2)
-            r["s_per_iter"] = (time.perf_counter() - t0) / 2
+            g.step(n)
+            if n:
+                r["s_per_iter"] = (time.perf_counter() - t0) / n
+            if more is not None:
+                st.session_state[f"{kp}_more"] = more - n
+                stop = more - n <= 0
             from models.vision import release_memory
 
             release_memory()
@@ -155,6 +169,10 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
                        f"TV {h['tv']:.3g}, total {h['total']:.4g}{speed}")
             st.download_button("Download PNG", _png(g.image()), "style-transfer.png", "image/png",
                                key=f"{kp}_download", help="Save the current result.")
+        if stop:  # the ten iterations are done: a full rerun re-declares the fragment without its timer
+            st.session_state[f"{kp}_running"] = False
+            st.session_state[f"{kp}_more"] = None
+            st.rerun()
 
     live()
 

@@ -70,14 +70,18 @@ def test_demo_controls():
     assert "from scratch, +0.0" in at.metric[0].label and float(at.metric[0].value.rstrip("%")) > 50
     at.button(key="mc_step").click().run()
     assert "+0.13 epochs" in at.metric[0].label  # 100 steps of the notebook's 781 per epoch
-    at.button(key="mc_action").click().run()  # start: the fragment trains on every run
-    assert at.button(key="mc_action").label == "Pause"
+    at.button(key="mc_startpause").click().run()  # start: the fragment trains on every run
+    assert at.button(key="mc_startpause").label == "Pause"
     at.run()
     at.run()
     assert "+0.51 epochs" in at.metric[0].label and float(at.metric[0].value.rstrip("%")) < 25
-    at.button(key="mc_action").click().run()  # pause: no more steps
+    at.button(key="mc_startpause").click().run()  # pause: no more steps
     label = at.metric[0].label
     at.run()
-    assert at.metric[0].label == label and at.button(key="mc_action").label == "▶ Start"
+    assert at.metric[0].label == label and at.button(key="mc_startpause").label == "▶ Start"
+    at.button(key="mc_action").click().run()  # train one epoch: 781 more steps, then it stops by itself
+    for _ in range(10):
+        at.run()
+    assert "+1.51 epochs" in at.metric[0].label and not at.session_state["mc_running"]
     at.button(key="mc_trained").click().run()
     assert at.metric[0].value == shipped

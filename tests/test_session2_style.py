@@ -78,10 +78,14 @@ def test_demo_controls():
     at.select_slider(key="sx_cw").set_value(3.0).run()
     at.select_slider(key="sx_tv").set_value(100.0).run()
     assert g.weights == {"content": 3.0, "style": 1e5, "tv": 100.0}
-    at.button(key="sx_action").click().run()
+    at.button(key="sx_startpause").click().run()
     at.run()
     assert at.session_state["sx_run"]["g"].iterations == 7 and at.get("download_button")
-    at.button(key="sx_action").click().run()
+    at.button(key="sx_startpause").click().run()
+    at.button(key="sx_action").click().run()  # ten iterations, then it stops by itself
+    for _ in range(6):
+        at.run()
+    assert at.session_state["sx_run"]["g"].iterations == 17 and not at.session_state["sx_running"]
     at.selectbox(key="sx_style_sample").set_value("stained tissue").run()  # new style: a fresh run
     assert at.session_state["sx_run"]["g"].iterations == 0
     at.button(key="sx_reset").click().run()
