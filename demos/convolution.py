@@ -2,7 +2,7 @@
 
 Slides "Convolution Neural Networks", "CNN Filter", "CNN Diagram" (2016) and "Play with a Filter" (2017).
 Options: ``preset`` (e.g. ``sharpen``), ``size`` (3 or 5), ``sample`` (a sample photo name),
-``width`` (working width in pixels, default 300).
+``width`` (working width in pixels, default 300), ``stride``, ``padding``, ``dilation`` (starting values).
 """
 from __future__ import annotations
 
@@ -59,8 +59,15 @@ def _grid_fig(values, title, fmt, grey=False):
     return fig
 
 
+def _opt_int(value, default, lo, hi):
+    try:
+        return max(lo, min(hi, int(value)))
+    except (TypeError, ValueError):
+        return default
+
+
 def render(key_prefix: str = "convolution", preset: str = "sharpen", size: str = "3", sample: str = "cat (Chelsea)",
-           width: str = "300", **_):
+           width: str = "300", stride: str = "1", padding: str = "", dilation: str = "1", **_):
     import numpy as np
     import pandas as pd
 
@@ -68,10 +75,7 @@ def render(key_prefix: str = "convolution", preset: str = "sharpen", size: str =
     from models.vision import conv
 
     kp = key_prefix
-    try:
-        work_w = max(32, min(800, int(width)))
-    except ValueError:
-        work_w = 300
+    work_w = _opt_int(width, 300, 32, 800)
     left, right = st.columns([1, 2])
     with left:
         img = image_input(kp, default_sample=sample, max_side=work_w)
@@ -87,10 +91,12 @@ def render(key_prefix: str = "convolution", preset: str = "sharpen", size: str =
         edited = st.data_editor(df, key=f"{kp}_kernel_{k_size}_{pick}", hide_index=True, width="stretch")
         kernel = np.nan_to_num(edited.to_numpy(dtype=float, na_value=0.0))
         c1, c2, c3 = st.columns(3)
-        stride = c1.number_input("Stride", 1, 8, 1, key=f"{kp}_stride", help="Step between kernel positions.")
-        padding = c2.number_input("Padding", 0, 8, (k_size - 1) // 2, key=f"{kp}_padding",
-                                  help="Rows/columns of zeros added around the image.")
-        dilation = c3.number_input("Dilation", 1, 6, 1, key=f"{kp}_dilation",
+        dil0 = _opt_int(dilation, 1, 1, 6)
+        stride = c1.number_input("Stride", 1, 8, _opt_int(stride, 1, 1, 8), key=f"{kp}_stride",
+                                 help="Step between kernel positions.")
+        padding = c2.number_input("Padding", 0, 8, _opt_int(padding, dil0 * (k_size - 1) // 2, 0, 8),
+                                  key=f"{kp}_padding", help="Rows/columns of zeros added around the image.")
+        dilation = c3.number_input("Dilation", 1, 6, dil0, key=f"{kp}_dilation",
                                    help="Gap between the kernel's taps (1 = no gap).")
         colour = st.toggle("Colour (filter R, G, B separately)", False, key=f"{kp}_colour",
                            help="Off: the photo is first turned to grey, as setosa's explainer does.")

@@ -19,7 +19,7 @@ def _cached_lfw():
     return load_cached_features()
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner="Inception-v3 features of an uploaded photo…", max_entries=256)
 def _image_features(data: bytes, name: str):
     """(2048-d features, thumbnail, error) for one uploaded file."""
     from models.vision.images import ImageError, fit_within, load_image_bytes

@@ -169,3 +169,14 @@ def test_demo_options_from_slide():
     assert not at.exception
     assert at.selectbox(key="o_preset_5").value == "emboss" and "input 80×120" in size_text(at)
     assert "add 128" in explanation(at)
+
+
+def test_demo_stride_padding_dilation_options():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string("from demos.convolution import render\n"
+                             "render(key_prefix='d', preset='outline', dilation='2', stride='2', width='bad')",
+                             default_timeout=60).run()
+    assert not at.exception
+    assert at.number_input(key="d_dilation").value == 2 and at.number_input(key="d_padding").value == 2
+    assert "spans 5×5" in size_text(at) and "= **100**" in size_text(at)  # 200x300 cat, 'same' padding, stride 2
