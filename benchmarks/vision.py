@@ -8,7 +8,8 @@ classify_ms       EfficientNet-Lite0, one 224×224 image, median of 10 (plus cla
 features_ms       Inception-v3 2048-d pool features, one 299×299 image, median of 5
 deepdream_s       Deep Dream, the 300×451 cat, 20 steps on mixed_3, one octave (goal ≤ 10 s)
 style_s_per_iter  Gatys style transfer, one L-BFGS iteration at 256×170 (median of 8 after 2 warm-up)
-rss_session_2_mb  (--rss) server RSS after the Session II demos; rss_sessions_1_2_mb needs the whole deck
+rss_session_2_mb  (--rss) server RSS after the Session II demos, each opened in the demo harness with its
+                  main action pressed; with --with-session1, Session I's demos first (rss_sessions_1_2_mb)
 """
 from __future__ import annotations
 
@@ -63,8 +64,13 @@ def timings():
     print(f"# torch threads {threads}; load average {os.getloadavg()[0]:.1f} at end", flush=True)
 
 
-def rss():
-    """Open each Session II demo in Chromium against one server, press its main action, read the RSS."""
+SESSION1 = ["neuron", "layers", "gradient_descent", "backprop", "autograd", "painting", "playground", "mnist_dense"]
+SESSION2 = ["convolution", "imagenet", "mnist_cnn", "transfer", "deepdream", "style_transfer"]
+
+
+def rss(with_session1: bool = False):
+    """Open each Session II demo (and Session I's, if asked) in Chromium against one server (the demo
+    harness), press its main action (key ending ``_action``), and read the server's RSS."""
     import socket
     import subprocess
     import urllib.request
@@ -85,12 +91,11 @@ def rss():
             except OSError:
                 time.sleep(0.2)
         from deck.serve import CHROMIUM_FLAGS, chromium_path
-        demos = {"convolution": None, "imagenet": "Time it", "mnist_cnn": "Start", "transfer": "Recompute",
-                 "deepdream": "Dream", "style_transfer": "Start"}
+        demos = (SESSION1 if with_session1 else []) + SESSION2
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            for name, _ in demos.items():
+            for name in demos:
                 page.goto(f"{url}/?demo={name}")
                 page.wait_for_selector(".stApp", timeout=60_000)
                 time.sleep(4)
@@ -100,7 +105,8 @@ def rss():
                     time.sleep(12)  # let the action run (live loops keep running meanwhile)
             browser.close()
         kb = int(next(l for l in open(f"/proc/{server.pid}/status") if l.startswith("VmRSS")).split()[1])
-        line("rss_session_2_mb", round(kb / 1024), "MB")
+        print(f"# RSS measured in the demo harness after {len(demos)} demos, each with its main action pressed")
+        line("rss_sessions_1_2_mb" if with_session1 else "rss_session_2_mb", round(kb / 1024), "MB")
     finally:
         server.terminate()
         server.wait(10)
@@ -109,8 +115,10 @@ def rss():
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rss", action="store_true")
+    ap.add_argument("--with-session1", action="store_true", help="with --rss: open Session I's demos first")
+    ap.add_argument("--no-timings", action="store_true")
     args = ap.parse_args()
-    timings()
+    if not args.no_timings:
+        timings()
     if args.rss:
-        rss()
-    print("# rss_sessions_1_2_mb: not measured here (needs the whole deck: the lead's rehearse run)")
+        rss(args.with_session1)
