@@ -145,9 +145,10 @@ def _own(kp, classes):
         pred, dist = predict_with_distance(clf, v[None])
         shown.append((thumb, f.name, names[int(pred[0])], float(dist[0])))
     if shown:
-        st.caption(f"Signed distance from the boundary: positive means '{names[1]}', negative '{names[0]}'."
-                   if len(names) == 2 else "Distance of each photo from its winning class's one-vs-rest boundary.")
-        grid = st.columns(min(4, len(shown)))
+        st.caption((f"Distance from the boundary (the SVM's decision value; ±1 is the margin): positive means "
+                    f"'{names[1]}', negative '{names[0]}'." if len(names) == 2 else
+                    "Distance of each photo from its winning class's one-vs-rest boundary (±1 is the margin)."))
+        grid = st.columns(4)
         for i, (thumb, fname, label, dist) in enumerate(shown):
             with grid[i % len(grid)]:
                 st.image(thumb, width="stretch")

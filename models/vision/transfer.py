@@ -72,16 +72,16 @@ def fit(x: np.ndarray, y: np.ndarray):
 
 
 def predict_with_distance(clf, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted class index and signed distance from the boundary (decision value / ||w||).
+    """Predicted class index and the SVM's decision value, the notebook's "distance from boundary"
+    (in margin units: |value| > 1 means outside the margin).
 
     Two classes: positive means the second class. More: the winning class's one-vs-rest value.
     """
     dec = clf.decision_function(x)
-    w = clf[-1].coef_
     if dec.ndim == 1:
-        return (dec > 0).astype(int), dec / np.linalg.norm(w)
+        return (dec > 0).astype(int), dec
     pred = dec.argmax(1)
-    return pred, dec[np.arange(len(dec)), pred] / np.linalg.norm(w, axis=1)[pred]
+    return pred, dec[np.arange(len(dec)), pred]
 
 
 def load_cached_features(path: str | None = None) -> np.ndarray:
