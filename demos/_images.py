@@ -1,7 +1,7 @@
 """One picture picker for every Session II demo: a built-in sample, an upload, or the camera.
 
 The checks themselves (not an image, corrupt, huge, greyscale/CMYK/alpha) are in
-``models.vision.images``; this module only draws the widgets and shows their messages.
+``models.session2.images``; this module only draws the widgets and shows their messages.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ SOURCES = ("Sample photo", "Upload", "Camera")
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _decode(data: bytes, name: str):
-    from models.vision.images import ImageError, load_image_bytes
+    from models.session2.images import ImageError, load_image_bytes
 
     try:
         img = load_image_bytes(data, name)
@@ -39,7 +39,7 @@ def image_input(key_prefix: str, default_sample: str = "cat (Chelsea)", label: s
 
     ``max_side``: shrink the result so its longest side is at most this (keeps demos fast).
     """
-    from models.vision.images import SAMPLES, LoadedImage, fit_within, sample
+    from models.session2.images import SAMPLES, LoadedImage, fit_within, sample
 
     names = samples or list(SAMPLES)
     if default_sample not in names:

@@ -6,8 +6,8 @@ import streamlit as st
 
 @st.cache_resource(show_spinner="Loading Inception-v3 (87 MB, once per server)…")
 def inception():
-    from models.vision import set_cpu_threads
-    from models.vision.inception import load_inception
+    from models.session2 import set_cpu_threads
+    from models.session2.inception import load_inception
 
     set_cpu_threads()
     return load_inception()

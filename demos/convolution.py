@@ -72,7 +72,7 @@ def render(key_prefix: str = "convolution", preset: str = "sharpen", size: str =
     import pandas as pd
 
     from demos._images import image_input
-    from models.vision import conv
+    from models.session2 import conv
 
     kp = key_prefix
     work_w = _opt_int(width, 300, 32, 800)

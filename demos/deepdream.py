@@ -25,7 +25,7 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
 
     from demos._images import image_input
     from demos._inception import inception
-    from models.vision.inception import LAYERS, SLIM_NAMES
+    from models.session2.inception import LAYERS, SLIM_NAMES
 
     kp = key_prefix
     choices = [n for n in LAYERS if n.startswith("mixed")]
@@ -57,7 +57,7 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
         status = st.empty()
         result = st.session_state.get(f"{kp}_result")
         if go:
-            from models.vision.deepdream import dream
+            from models.session2.deepdream import dream
 
             net = inception()
             bar = status.progress(0.0, "dreaming…")
@@ -70,7 +70,7 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
 
             out = dream(net, img.array, lay, n_steps, step_size, octaves, seed=int(seed), callback=progress)
             secs = time.perf_counter() - t0
-            from models.vision import release_memory
+            from models.session2 import release_memory
 
             release_memory()
             result = {"image": out, "secs": secs, "desc": f"{lay}, {n_steps} steps × {octaves} octave(s), step "
@@ -82,7 +82,7 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
             st.download_button("Download PNG", _png(result["image"]), "deepdream.png", "image/png",
                                key=f"{kp}_download", help="Save the dreamed picture.")
         else:
-            from models.vision.manifest import ROOT
+            from models.session2.manifest import ROOT
 
             path = ROOT / READY
             if path.exists():

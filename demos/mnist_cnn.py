@@ -21,7 +21,7 @@ def _data():
 @st.cache_resource(show_spinner=False)
 def _dense_error():
     """Test error of Session I's dense 784→10 SGD checkpoint on the same 1,000 digits (None if absent)."""
-    from models.vision import mnist_cnn as mc
+    from models.session2 import mnist_cnn as mc
 
     dense = mc.load_dense_baseline()
     d = _data()
@@ -35,8 +35,8 @@ def _state(kp):
 def _new_run(kp, seed: int, pretrained: bool):
     import torch
 
-    from models.vision import mnist_cnn as mc
-    from models.vision.manifest import ROOT
+    from models.session2 import mnist_cnn as mc
+    from models.session2.manifest import ROOT
 
     d = _data()
     torch.manual_seed(seed)
@@ -70,7 +70,7 @@ def _maps_fig(model, x, y, pred):
     import numpy as np
     import plotly.express as px
 
-    from models.vision.mnist_cnn import feature_rgb
+    from models.session2.mnist_cnn import feature_rgb
 
     rgb = feature_rgb(model, x)  # (10, 28, 28, 3)
     grey = np.repeat((x * 255).astype(np.uint8)[..., None], 3, -1)
@@ -89,7 +89,7 @@ def _maps_fig(model, x, y, pred):
 def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
     import numpy as np
 
-    from models.vision import mnist_cnn as mc
+    from models.session2 import mnist_cnn as mc
 
     kp = key_prefix
     try:

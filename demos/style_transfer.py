@@ -23,14 +23,14 @@ def _png(arr) -> bytes:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _style_sample(name):
-    from models.vision.style import style_sample
+    from models.session2.style import style_sample
 
     return style_sample(name)
 
 
 def _style_input(kp, default):
     from demos._images import decode_upload, show_notices
-    from models.vision.style import STYLE_SAMPLES
+    from models.session2.style import STYLE_SAMPLES
 
     names = list(STYLE_SAMPLES)
     src = st.radio("Style from", ["Style sample", "Upload"], horizontal=True, key=f"{kp}_style_source",
@@ -81,7 +81,7 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
     import numpy as np
 
     from demos._inception import inception
-    from models.vision.style import CONTENT_LAYER, STYLE_LAYERS, GatysTransfer
+    from models.session2.style import CONTENT_LAYER, STYLE_LAYERS, GatysTransfer
 
     st.caption(f"Gatys et al. (2015) on **Inception-v3** (the notebook used GoogLeNet): content = `{CONTENT_LAYER}`, "
                f"style = Gram matrices of `{'`, `'.join(STYLE_LAYERS)}`, L-BFGS on the pixels, starting from the photo.")
@@ -139,7 +139,7 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
         i1.image(photo.array, caption="photo", width="stretch")
         i2.image(style_rgb, caption=f"style: {style_name}", width="stretch")
         if r is None:
-            from models.vision.manifest import ROOT
+            from models.session2.manifest import ROOT
 
             if (ROOT / READY).exists():
                 i3.image(str(ROOT / READY), width="stretch",
@@ -157,7 +157,7 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
             if more is not None:
                 st.session_state[f"{kp}_more"] = more - n
                 stop = more - n <= 0
-            from models.vision import release_memory
+            from models.session2 import release_memory
 
             release_memory()
         i3.image(g.image(), caption=f"iteration {g.iterations}", width="stretch")
@@ -193,7 +193,7 @@ def _loss_fig(history):
 def _fast(kp, photo, style_rgb):
     import time
 
-    from models.vision import style as sty
+    from models.session2 import style as sty
 
     st.caption("**Pretrained feed-forward networks, not trained by us**: Magenta's multi-style network "
                "(Dumoulin et al. 2017, 26 styles) and arbitrary-style network (Ghiasi et al. 2017), shipped as ONNX "
@@ -203,7 +203,7 @@ def _fast(kp, photo, style_rgb):
     idx = None
     if kind.startswith("Built-in"):
         idx = st.slider("Built-in style", 0, 25, 7, key=f"{kp}_fast_index", help="One of the network's 26 styles.")
-    from models.vision.images import fit_within
+    from models.session2.images import fit_within
 
     small = fit_within(photo.array, 512)
     t0 = time.perf_counter()

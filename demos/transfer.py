@@ -14,7 +14,7 @@ OKABE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
 
 @st.cache_data(show_spinner=False)
 def _cached_lfw():
-    from models.vision.transfer import load_cached_features
+    from models.session2.transfer import load_cached_features
 
     return load_cached_features()
 
@@ -22,8 +22,8 @@ def _cached_lfw():
 @st.cache_data(show_spinner="Inception-v3 features of an uploaded photo…", max_entries=256)
 def _image_features(data: bytes, name: str):
     """(2048-d features, thumbnail, error) for one uploaded file."""
-    from models.vision.images import ImageError, fit_within, load_image_bytes
-    from models.vision.inception import features
+    from models.session2.images import ImageError, fit_within, load_image_bytes
+    from models.session2.inception import features
 
     try:
         img = load_image_bytes(data, name)
@@ -46,7 +46,7 @@ def render(key_prefix: str = "transfer", classes: str = "2", **_):
 def _builtin(kp):
     import numpy as np
 
-    from models.vision.transfer import LFW_CLASSES, LFW_SIZE, lfw, lfw_rgb
+    from models.session2.transfer import LFW_CLASSES, LFW_SIZE, lfw, lfw_rgb
 
     imgs, y = lfw()
     live = st.session_state.get(f"{kp}_live_feats")
@@ -57,12 +57,12 @@ def _builtin(kp):
     if c2.button("Recompute CNN features live", key=f"{kp}_action",
                  help="Run Inception-v3 on all 200 crops now (about 5–10 s here) instead of the cached result."):
         bar = st.progress(0.0, "Inception-v3 on 200 crops…")
-        from models.vision.inception import features
+        from models.session2.inception import features
 
         live = features(inception(), lfw_rgb(), LFW_SIZE, progress=lambda d, n: bar.progress(d / n, f"{d}/{n} crops"))
         bar.empty()
         st.session_state[f"{kp}_live_feats"] = live
-    from models.vision.transfer import raw_pixels
+    from models.session2.transfer import raw_pixels
 
     feats = live if live is not None else _cached_lfw()
     cnn = _cv_cached(feats)
@@ -73,7 +73,7 @@ def _builtin(kp):
     m[2].metric("Errors", f"{round((1 - cnn['mean']) * 200)} vs {round((1 - raw['mean']) * 200)}",
                 help="Misclassified crops out of 200 (held-out folds): CNN features vs raw pixels.")
     st.caption(("Features computed live just now." if live is not None else
-                "Features from the cached file (made by `python -m models.vision.transfer`); press the button to "
+                "Features from the cached file (made by `python -m models.session2.transfer`); press the button to "
                 "recompute them here.") + " Cross-validation runs live on every visit.")
     # Held-out predictions: the crops the CNN features found hardest (closest to the boundary or wrong)
     dec = cnn["decision"]
@@ -89,7 +89,7 @@ def _builtin(kp):
 
 @st.cache_data(show_spinner=False)
 def _cv_cached(x):
-    from models.vision.transfer import cross_validate, lfw
+    from models.session2.transfer import cross_validate, lfw
 
     return cross_validate(x, lfw()[1])
 
@@ -97,7 +97,7 @@ def _cv_cached(x):
 def _own(kp, classes):
     import numpy as np
 
-    from models.vision.transfer import fit, predict_with_distance
+    from models.session2.transfer import fit, predict_with_distance
 
     try:
         n0 = max(2, min(6, int(classes)))

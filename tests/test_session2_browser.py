@@ -92,7 +92,7 @@ def test_convolution_upload_and_click(server, page, tmp_path):
 
 
 def test_imagenet_upload_a_photo(server, page, tmp_path):
-    from models.vision.images import sample
+    from models.session2.images import sample
 
     f = tmp_path / "my coffee.jpg"
     Image.fromarray(sample("coffee")).save(f, quality=90)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.signal as ss
 
-from models.vision import conv
+from models.session2 import conv
 
 
 def scipy_valid(x, k):

@@ -4,10 +4,10 @@ import pytest
 import torch
 from PIL import Image
 
-from models.vision import deepdream as dd
-from models.vision.images import fit_within, sample
-from models.vision.inception import load_inception, run_to
-from models.vision.manifest import ROOT, entries
+from models.session2 import deepdream as dd
+from models.session2.images import fit_within, sample
+from models.session2.inception import load_inception, run_to
+from models.session2.manifest import ROOT, entries
 
 torch.set_num_threads(1)
 

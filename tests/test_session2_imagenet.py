@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.vision import imagenet
-from models.vision.images import sample
+from models.session2 import imagenet
+from models.session2.images import sample
 
 torch.set_num_threads(1)
 

@@ -1,11 +1,11 @@
-"""The shared picture checks (models.vision.images) and the picker UI (demos._images)."""
+"""The shared picture checks (models.session2.images) and the picker UI (demos._images)."""
 import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from models.vision.images import SAMPLES, ImageError, fit_within, load_image_bytes, sample
+from models.session2.images import SAMPLES, ImageError, fit_within, load_image_bytes, sample
 
 
 def encode(img: Image.Image, fmt: str, **kw) -> bytes:

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from models.data.mnist import load_mnist
-from models.vision import mnist_cnn as mc
-from models.vision.manifest import ROOT, entries
+from models.session2 import mnist_cnn as mc
+from models.session2.manifest import ROOT, entries
 
 torch.set_num_threads(1)
 

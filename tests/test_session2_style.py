@@ -4,10 +4,10 @@ import pytest
 import torch
 from PIL import Image
 
-from models.vision import style as sty
-from models.vision.images import fit_within, sample
-from models.vision.inception import load_inception
-from models.vision.manifest import ROOT, entries
+from models.session2 import style as sty
+from models.session2.images import fit_within, sample
+from models.session2.inception import load_inception
+from models.session2.manifest import ROOT, entries
 
 torch.set_num_threads(1)
 

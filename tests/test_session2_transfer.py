@@ -6,10 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from models.vision import inception as inc
-from models.vision import transfer as tr
-from models.vision.images import sample
-from models.vision.manifest import entries
+from models.session2 import inception as inc
+from models.session2 import transfer as tr
+from models.session2.images import sample
+from models.session2.manifest import entries
 
 torch.set_num_threads(1)
 

@@ -12,8 +12,8 @@ multinomial logistic regression: 784 -> Dense 10, SGD lr 0.05): Session I's ship
 An "epoch" here is the notebook's: 781 batches of 64 (its 50,000 training digits / 64), as in
 Session I, so 5 epochs = 3,905 Adam steps (about 62 passes over our 4,000 digits).
 
-    python -m models.vision.mnist_cnn --help
-    python -m models.vision.mnist_cnn --out models/artefacts/session2/mnist_cnn_3filters.pt
+    python -m models.session2.mnist_cnn --help
+    python -m models.session2.mnist_cnn --out models/artefacts/session2/mnist_cnn_3filters.pt
 """
 from __future__ import annotations
 
@@ -175,12 +175,12 @@ def main(argv=None):
     print(f"cnn ({n_params(cnn)} params) test error {cnn_err:.3f}; Session I dense SGD {dense_err:.3f}; "
           f"train {secs:.1f} s -> {args.out}")
     if args.manifest:
-        from models.vision.manifest import record
+        from models.session2.manifest import record
 
         record(args.manifest, {
             "name": "mnist_cnn_3filters",
             "path": args.out,
-            "command": f"python -m models.vision.mnist_cnn --epochs {args.epochs} --lr {args.lr} --batch {args.batch} "
+            "command": f"python -m models.session2.mnist_cnn --epochs {args.epochs} --lr {args.lr} --batch {args.batch} "
                        f"--seed {args.seed}",
             "data": data.source + ", fixed 4,000/1,000 split (models.data.mnist)",
             "metrics": {"test_error": round(cnn_err, 4), "params": n_params(cnn),

