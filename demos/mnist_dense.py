@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demos._session1 import DIVERGING, OKABE_ITO, opt_bool
+from demos._session1 import DIVERGING, OKABE_ITO, opt_bool, single_thread
 
 ART = Path(__file__).resolve().parents[1] / "models" / "artefacts" / "session1"
 SLIDE_CLAIM = "around 8-9% error"
@@ -164,8 +164,9 @@ def render(key_prefix: str = "mnist_dense", **options) -> None:
         tr = st.session_state.get(live_key)
         if tr is not None:
             t0 = time.perf_counter()
-            while time.perf_counter() - t0 < 0.3 and not tr.done:
-                tr.train_batches(100)
+            with single_thread():
+                while time.perf_counter() - t0 < 0.3 and not tr.done:
+                    tr.train_batches(100)
             model, history = tr.model, tr.history
             total = tr.cfg.epochs * tr.cfg.batches_per_epoch
             st.progress(tr.batches / total, text=f"live: batch {tr.batches:,} / {total:,}, epoch {tr.epoch}, "
