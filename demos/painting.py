@@ -165,7 +165,7 @@ def render(key_prefix: str = "painting", **options) -> None:
     running = st.session_state[run_key]
     labels = [f"{chr(65 + i)}: {c.label()}" for i, c in enumerate(cfgs)]
 
-    @st.fragment(run_every=0.15 if running else None)
+    @st.fragment(run_every=0.12 if running else None)
     def live():
         from models.session1.painting import preview_tick, to_png
 
@@ -177,7 +177,7 @@ def render(key_prefix: str = "painting", **options) -> None:
             pngs = {}
         if st.session_state.get(run_key) and not still:
             st.info(f"Stopped after {max_seconds:g} s of training per net (press Start for more).")
-        pcols = st.columns([1] * (1 + len(plist)) + [2.2])
+        pcols = st.columns(1 + len(plist))
         orig_key = f"{kp}_orig_png"
         if st.session_state.get(orig_key, (None,))[0] != img_id:
             st.session_state[orig_key] = (img_id, to_png(img))
@@ -189,7 +189,15 @@ def render(key_prefix: str = "painting", **options) -> None:
             rate = f"{samples / secs:,.0f}" if secs > 0 else "–"
             pcols[i + 1].markdown(f"**{p.iterations:,}** iterations · **{rate}** samples/s · "
                                   f"image MSE **{mse:.4f}** after {secs:.1f} s")
-        with pcols[-1]:
-            st.plotly_chart(_loss_figure(plist, labels), key=f"{kp}_loss", width="stretch")
 
-    live()
+    # The loss chart redraws once a second in its own fragment: re-rendering Plotly every preview tick
+    # would cost the browser more than painting the image.
+    @st.fragment(run_every=1.0 if running else None)
+    def curve():
+        st.plotly_chart(_loss_figure(plist, labels), key=f"{kp}_loss", width="stretch")
+
+    pics, chart = st.columns([1 + len(plist), 2.2])
+    with pics:
+        live()
+    with chart:
+        curve()
