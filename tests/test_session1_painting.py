@@ -197,3 +197,30 @@ def test_browser_painting_trains_and_loss_goes_down():
     finally:
         srv.terminate()
         srv.wait(timeout=10)
+
+
+def _png_bytes(arr):
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_painting_demo_uploads_good_bad_and_huge():
+    at = AppTest.from_string(APP.format(opts="image='upload…', autostart='0'"), default_timeout=60).run()
+    up = at.get("file_uploader")[0]
+    up.set_value(("notes.png", b"definitely not a picture", "image/png"))
+    at.run()
+    assert not at.exception and "not an image" in at.error[0].value
+    assert _painters(at)[0].image.shape == (200, 200, 3)  # fell back to the cat
+    red = np.zeros((60, 90, 3), np.uint8)
+    red[..., 0] = 255
+    at.get("file_uploader")[0].set_value(("red.png", _png_bytes(red), "image/png"))
+    at.run()
+    assert not at.exception and not at.error
+    img = _painters(at)[0].image
+    assert img.shape == (200, 200, 3) and img[..., 0].min() > 0.95 and img[..., 1].max() < 0.05
+    buf = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buf, format="PNG")  # 64 megapixels claimed
+    at.get("file_uploader")[0].set_value(("huge.png", buf.getvalue(), "image/png"))
+    at.run()
+    assert not at.exception and "megapixels" in at.error[0].value
