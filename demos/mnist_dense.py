@@ -152,7 +152,7 @@ def render(key_prefix: str = "mnist_dense", **options) -> None:
     live_key = f"{kp}_live_{variant}"
     trainer = st.session_state.get(live_key)
     b = st.columns([1, 1, 4])
-    if b[0].button("Train live", key=f"{kp}_train", type="primary",
+    if b[0].button("Train live", key=f"{kp}_action", type="primary",
                    help="Retrain this variant from scratch, right here (about 5–30 s on a laptop CPU)."):
         trainer = st.session_state[live_key] = DenseTrainer(cfg, d)
     if trainer is not None and b[1].button("Use shipped", key=f"{kp}_shipped", help="Back to the shipped checkpoint."):

@@ -142,7 +142,7 @@ def render(key_prefix: str = "painting", **options) -> None:
     max_seconds = opt_float(options, "max_seconds", 60.0, 1.0, 3600.0)
 
     b = st.columns([1, 1, 1, 4])
-    if b[0].button("Pause" if st.session_state[run_key] else "Start", key=f"{kp}_startpause",
+    if b[0].button("Pause" if st.session_state[run_key] else "Start", key=f"{kp}_action",
                    help="Train live; the preview refreshes several times a second.", type="primary"):
         st.session_state[run_key] = not st.session_state[run_key]
         for p in plist:  # Start after the time limit: allow another stretch

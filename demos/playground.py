@@ -255,7 +255,7 @@ def render(key_prefix: str = "playground", **options) -> None:
         st.session_state[playing] = opt_bool(options, "autostart", True)
     max_epochs = opt_int(options, "max_epochs", 3000, 1, 100_000)
     b = st.columns([1, 1, 1, 1.6, 3.4])
-    if b[0].button("Pause" if st.session_state[playing] else "Play", key=f"{kp}_play", type="primary",
+    if b[0].button("Pause" if st.session_state[playing] else "Play", key=f"{kp}_action", type="primary",
                    help="Train live: as many epochs per refresh as fit in about 0.2 s."):
         st.session_state[playing] = not st.session_state[playing]
         st.rerun()

@@ -94,7 +94,7 @@ def test_mnist_demo_toggles_switch_models():
 
 def test_mnist_demo_train_live_progresses():
     at = AppTest.from_string(APP, default_timeout=60).run()
-    at.button(key="mn_train").click().run()
+    at.button(key="mn_action").click().run()
     tr = at.session_state["mn_live_dense_sgd"]
     b1 = tr.batches
     assert b1 > 0

@@ -15,3 +15,12 @@ def test_demo_survives_junk_options(demo):
     at = AppTest.from_string(f"from demos.{demo} import render\nrender(key_prefix='j', {opts})", default_timeout=60)
     at.run()
     assert not at.exception, at.exception
+
+
+@pytest.mark.parametrize("demo", ["painting", "playground", "mnist_dense", "gradient_descent", "backprop"])
+def test_demo_marks_its_main_action_for_the_rehearsal(demo):
+    at = AppTest.from_string(f"from demos.{demo} import render\nrender(key_prefix='r', autostart='0', draw='0')",
+                             default_timeout=60).run()
+    assert "r_action" in [b.key for b in at.button]
+    at.button(key="r_action").click().run()
+    assert not at.exception
