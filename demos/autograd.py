@@ -1,7 +1,8 @@
 """Live autograd: an expression, its computation graph, its value and gradients from PyTorch.
 
-Slide directive: ``::: demo autograd`` or ``::: demo autograd preset=tiny neuron`` or
-``::: demo autograd expr=log(x) x=2`` (variables' values as options).
+Slide directive: ``::: demo autograd`` (log x at x = 2, as the Theano notebook), ``::: demo autograd
+preset=neuron`` (also ``cubic``, ``softplus``), or ``::: demo autograd expr="x*y + sin(x)" x=2 y=3`` (your
+own formula; variables' values as options).
 """
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ from demos._session1 import opt_float
 def render(key_prefix: str = "autograd", **options) -> None:
     import streamlit as st
 
-    from models.session1.autograd import FUNCTIONS, PRESETS, evaluate, gradients, parse, to_dot
+    from models.session1.autograd import FUNCTIONS, PRESET_LABELS, PRESETS, evaluate, gradients, parse, to_dot
 
     kp = key_prefix
-    names = list(PRESETS) + ["your own"]
-    p0 = options.get("preset", "log(x)")
-    p0 = "your own" if "expr" in options else (p0 if p0 in PRESETS else "log(x)")
+    names = list(PRESETS) + ["own"]
+    p0 = str(options.get("preset", "log")).strip().lower()
+    p0 = "own" if "expr" in options else (p0 if p0 in PRESETS else "log")
     c = st.columns([1.3, 2])
     preset = c[0].radio("expression", names, index=names.index(p0), key=f"{kp}_preset", horizontal=True,
+                        format_func=PRESET_LABELS.get,
                         help="log(x) is the Theano notebook's example: d log(x)/dx at x = 2 is 1/2.")
     default_expr, default_vals = PRESETS.get(preset, (str(options.get("expr", "x*y + sin(x)")), {}))
-    if preset == "your own":
+    if preset == "own":
         expr = c[1].text_input("formula", default_expr, max_chars=400, key=f"{kp}_expr",
                                help=f"Numbers, variables, + - * / ** (or ^), and {', '.join(FUNCTIONS)}.")
     else:

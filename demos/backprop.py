@@ -76,7 +76,7 @@ def render(key_prefix: str = "backprop", **options) -> None:
     theta = st.session_state[tkey]
     b = blame(theta, x, target)
     bb = st.columns([1, 1, 4])
-    if bb[0].button("Take a step", key=f"{kp}_step", type="primary",
+    if bb[0].button("Take a step", key=f"{kp}_action", type="primary",
                     help="Every weight moves by −lr × its blame: one step of gradient descent."):
         st.session_state[f"{kp}_errors"].append(b["forward"]["error"])
         theta = st.session_state[tkey] = theta - lr * b["backprop"]

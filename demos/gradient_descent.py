@@ -79,7 +79,7 @@ def render(key_prefix: str = "gradient_descent", **options) -> None:
         st.session_state[shown_key] = n
         st.session_state[play_key] = False
     b = st.columns([1, 1, 1, 5])
-    if b[0].button("Animate", key=f"{kp}_animate", type="primary", help="Replay the path step by step."):
+    if b[0].button("Animate", key=f"{kp}_action", type="primary", help="Replay the path step by step."):
         st.session_state[shown_key] = 0
         st.session_state[play_key] = True
     if b[1].button("Step", key=f"{kp}_step", help="Show one more step."):

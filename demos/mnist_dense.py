@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demos._session1 import DIVERGING, OKABE_ITO, opt_bool
+from demos._session1 import DIVERGING, OKABE_ITO, opt_bool, single_thread
 
 ART = Path(__file__).resolve().parents[1] / "models" / "artefacts" / "session1"
 SLIDE_CLAIM = "around 8-9% error"
@@ -152,7 +152,7 @@ def render(key_prefix: str = "mnist_dense", **options) -> None:
     live_key = f"{kp}_live_{variant}"
     trainer = st.session_state.get(live_key)
     b = st.columns([1, 1, 4])
-    if b[0].button("Train live", key=f"{kp}_train", type="primary",
+    if b[0].button("Train live", key=f"{kp}_action", type="primary",
                    help="Retrain this variant from scratch, right here (about 5–30 s on a laptop CPU)."):
         trainer = st.session_state[live_key] = DenseTrainer(cfg, d)
     if trainer is not None and b[1].button("Use shipped", key=f"{kp}_shipped", help="Back to the shipped checkpoint."):
@@ -164,8 +164,9 @@ def render(key_prefix: str = "mnist_dense", **options) -> None:
         tr = st.session_state.get(live_key)
         if tr is not None:
             t0 = time.perf_counter()
-            while time.perf_counter() - t0 < 0.3 and not tr.done:
-                tr.train_batches(100)
+            with single_thread():
+                while time.perf_counter() - t0 < 0.3 and not tr.done:
+                    tr.train_batches(100)
             model, history = tr.model, tr.history
             total = tr.cfg.epochs * tr.cfg.batches_per_epoch
             st.progress(tr.batches / total, text=f"live: batch {tr.batches:,} / {total:,}, epoch {tr.epoch}, "

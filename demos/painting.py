@@ -13,7 +13,7 @@ this many seconds per painter; default 60), ``seed``.
 """
 from __future__ import annotations
 
-from demos._session1 import OKABE_ITO, opt_bool, opt_choice, opt_float, opt_int
+from demos._session1 import OKABE_ITO, opt_bool, opt_choice, opt_float, opt_int, single_thread
 
 SIZE = 200
 MODES = {"adam": "today: Adam, batches of 4,000 pixels", "sgd2016": "2016: SGD + momentum, batches of 5"}
@@ -142,7 +142,7 @@ def render(key_prefix: str = "painting", **options) -> None:
     max_seconds = opt_float(options, "max_seconds", 60.0, 1.0, 3600.0)
 
     b = st.columns([1, 1, 1, 4])
-    if b[0].button("Pause" if st.session_state[run_key] else "Start", key=f"{kp}_startpause",
+    if b[0].button("Pause" if st.session_state[run_key] else "Start", key=f"{kp}_action",
                    help="Train live; the preview refreshes several times a second.", type="primary"):
         st.session_state[run_key] = not st.session_state[run_key]
         for p in plist:  # Start after the time limit: allow another stretch
@@ -156,7 +156,8 @@ def render(key_prefix: str = "painting", **options) -> None:
         from models.session1.painting import preview_tick
 
         st.session_state[run_key] = False
-        preview_tick(plist)
+        with single_thread():
+            preview_tick(plist)
     b[3].caption("The speed comes from the method, not the hardware: ConvNetJS's own settings take many tiny "
                  "steps; large batches with Adam (and Fourier features) reach its 20-second picture in well "
                  "under a second on this CPU. Run both to see it.")
@@ -164,19 +165,23 @@ def render(key_prefix: str = "painting", **options) -> None:
     running = st.session_state[run_key]
     labels = [f"{chr(65 + i)}: {c.label()}" for i, c in enumerate(cfgs)]
 
-    @st.fragment(run_every=0.25 if running else None)
+    @st.fragment(run_every=0.12 if running else None)
     def live():
         from models.session1.painting import preview_tick, to_png
 
         still = [p for p in plist if p.train_seconds < getattr(p, "limit", max_seconds)]
         if st.session_state.get(run_key) and still:
-            pngs = dict(zip(map(id, still), preview_tick(still)))
+            with single_thread():
+                pngs = dict(zip(map(id, still), preview_tick(still)))
         else:
             pngs = {}
         if st.session_state.get(run_key) and not still:
             st.info(f"Stopped after {max_seconds:g} s of training per net (press Start for more).")
-        pcols = st.columns([1] * (1 + len(plist)) + [2.2])
-        pcols[0].image(to_png(img), caption="original", width="stretch")
+        pcols = st.columns(1 + len(plist))
+        orig_key = f"{kp}_orig_png"
+        if st.session_state.get(orig_key, (None,))[0] != img_id:
+            st.session_state[orig_key] = (img_id, to_png(img))
+        pcols[0].image(st.session_state[orig_key][1], caption="original", width="stretch")
         for i, p in enumerate(plist):
             png = pngs.get(id(p)) or to_png(p.predict())
             it, samples, secs, mse = p.history[-1]
@@ -184,7 +189,15 @@ def render(key_prefix: str = "painting", **options) -> None:
             rate = f"{samples / secs:,.0f}" if secs > 0 else "–"
             pcols[i + 1].markdown(f"**{p.iterations:,}** iterations · **{rate}** samples/s · "
                                   f"image MSE **{mse:.4f}** after {secs:.1f} s")
-        with pcols[-1]:
-            st.plotly_chart(_loss_figure(plist, labels), key=f"{kp}_loss", width="stretch")
 
-    live()
+    # The loss chart redraws once a second in its own fragment: re-rendering Plotly every preview tick
+    # would cost the browser more than painting the image.
+    @st.fragment(run_every=1.0 if running else None)
+    def curve():
+        st.plotly_chart(_loss_figure(plist, labels), key=f"{kp}_loss", width="stretch")
+
+    pics, chart = st.columns([1 + len(plist), 2.2])
+    with pics:
+        live()
+    with chart:
+        curve()

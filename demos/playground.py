@@ -15,7 +15,7 @@ link". URL values win over the slide's options.
 """
 from __future__ import annotations
 
-from demos._session1 import OKABE_ITO, opt_bool, opt_choice, opt_float, opt_int
+from demos._session1 import OKABE_ITO, opt_bool, opt_choice, opt_float, opt_int, single_thread
 
 LR_CHOICES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 L2_CHOICES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -255,13 +255,14 @@ def render(key_prefix: str = "playground", **options) -> None:
         st.session_state[playing] = opt_bool(options, "autostart", True)
     max_epochs = opt_int(options, "max_epochs", 3000, 1, 100_000)
     b = st.columns([1, 1, 1, 1.6, 3.4])
-    if b[0].button("Pause" if st.session_state[playing] else "Play", key=f"{kp}_play", type="primary",
+    if b[0].button("Pause" if st.session_state[playing] else "Play", key=f"{kp}_action", type="primary",
                    help="Train live: as many epochs per refresh as fit in about 0.2 s."):
         st.session_state[playing] = not st.session_state[playing]
         st.rerun()
     if b[1].button("Step", key=f"{kp}_step", help="One epoch, then pause."):
         st.session_state[playing] = False
-        run.train_epochs(1)
+        with single_thread():
+            run.train_epochs(1)
     if b[2].button("Reset", key=f"{kp}_reset", help="Fresh weights from the same seed; epoch 0."):
         st.session_state[run_key] = run = PlaygroundRun(cfg, user_pts, user_lab)
     discretize = b[3].toggle("discretize output", False, key=f"{kp}_disc", help="Show only the predicted class.")
@@ -283,8 +284,9 @@ def render(key_prefix: str = "playground", **options) -> None:
         r = st.session_state[run_key]
         if st.session_state.get(playing) and r.epoch < max_epochs:
             t0 = time.perf_counter()
-            while time.perf_counter() - t0 < 0.2 and r.epoch < max_epochs:
-                r.train_epochs(1)
+            with single_thread():
+                while time.perf_counter() - t0 < 0.2 and r.epoch < max_epochs:
+                    r.train_epochs(1)
         ep, tr, te = r.history[-1]
         left, right = st.columns([1.25, 1])
         with left:

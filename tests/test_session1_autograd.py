@@ -61,9 +61,9 @@ def test_autograd_demo_inputs_change_gradient_and_bad_formula():
     assert not at.exception
     assert at.session_state["ag_result"]["grads"]["x"] == pytest.approx(0.5)
     assert len(at.get("graphviz_chart")) == 1
-    at.number_input(key="ag_log(x)_x").set_value(4.0).run()
+    at.number_input(key="ag_log_x").set_value(4.0).run()
     assert at.session_state["ag_result"]["grads"]["x"] == pytest.approx(0.25)
-    at.radio(key="ag_preset").set_value("your own").run()
+    at.radio(key="ag_preset").set_value("own").run()
     at.text_input(key="ag_expr").input("x**2 + ").run()
     assert not at.exception and "Cannot use that expression" in at.error[0].value
     at.text_input(key="ag_expr").input("x**2 * y").run()
@@ -75,3 +75,12 @@ def test_autograd_demo_options():
                              default_timeout=60).run()
     assert not at.exception
     assert at.session_state["ag2_result"]["value"] == pytest.approx(math.e)
+
+
+def test_autograd_demo_neuron_preset_option():
+    at = AppTest.from_string("from demos.autograd import render\nrender(key_prefix='ag3', preset='neuron', b='2')",
+                             default_timeout=60).run()
+    assert not at.exception
+    r = at.session_state["ag3_result"]
+    s = 1 / (1 + math.exp(-(0.5 * 1 - 1 * 2 + 2)))
+    assert r["value"] == pytest.approx(s) and r["grads"]["b"] == pytest.approx(s * (1 - s))

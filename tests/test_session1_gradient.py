@@ -65,7 +65,7 @@ def test_gradient_descent_demo_lr_changes_path_and_animates():
     at.select_slider(key="gd_lr").set_value(0.01).run()
     path1 = trace(at, 0, 1, "x")
     assert len(path1) == 81 and not np.allclose(path0, path1)
-    at.button(key="gd_animate").click().run()
+    at.button(key="gd_action").click().run()
     assert at.session_state["gd_shown"] <= 1
     at.run()
     at.run()
@@ -79,7 +79,7 @@ def test_backprop_demo_step_lowers_error_and_inputs_change_blame():
     e0 = at.session_state["bp_last"]["blame"]["forward"]["error"]
     g0 = trace(at, 1, 0, "y")
     assert len(g0) == 9
-    at.button(key="bp_step").click().run()
+    at.button(key="bp_action").click().run()
     assert at.session_state["bp_last"]["blame"]["forward"]["error"] < e0
     at.slider(key="bp_target").set_value(0.0).run()
     g1 = trace(at, 1, 0, "y")

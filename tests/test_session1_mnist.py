@@ -94,10 +94,34 @@ def test_mnist_demo_toggles_switch_models():
 
 def test_mnist_demo_train_live_progresses():
     at = AppTest.from_string(APP, default_timeout=60).run()
-    at.button(key="mn_train").click().run()
+    at.button(key="mn_action").click().run()
     tr = at.session_state["mn_live_dense_sgd"]
     b1 = tr.batches
     assert b1 > 0
     at.run()  # one more fragment tick
     assert at.session_state["mn_live_dense_sgd"].batches > b1
     assert "live" in at.metric[0].label
+
+
+def test_mnist_demo_upload_predicts_or_explains():
+    import io
+
+    from PIL import Image
+
+    at = AppTest.from_string(APP, default_timeout=60).run()
+    at.get("file_uploader")[0].set_value(("x.png", b"not an image", "image/png"))
+    at.run()
+    assert not at.exception and "Cannot read" in at.error[0].value
+    blank = io.BytesIO()
+    Image.new("L", (50, 50), 255).save(blank, format="PNG")
+    at.get("file_uploader")[0].set_value(("blank.png", blank.getvalue(), "image/png"))
+    at.run()
+    assert not at.exception and "no digit" in at.warning[0].value
+    d = load_mnist()
+    i = int(np.flatnonzero(d.y_test == 0)[0])  # a held-out zero, saved as a dark-on-light photo
+    buf = io.BytesIO()
+    Image.fromarray((255 - d.x_test[i] * 255).astype(np.uint8)).resize((112, 112)).save(buf, format="PNG")
+    at.get("file_uploader")[0].set_value(("zero.png", buf.getvalue(), "image/png"))
+    at.run()
+    p = at.session_state["mn_proba_value"]
+    assert p.shape == (10,) and abs(p.sum() - 1) < 1e-5 and int(p.argmax()) == 0

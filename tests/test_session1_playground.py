@@ -137,3 +137,17 @@ def test_url_prefix_per_deck_slide():
     at.query_params["pg_data"] = "xor"  # another slide's parameters are ignored
     at.run()
     assert at.session_state["playground_t_5_0_run"].cfg.data == "spiral"
+
+
+def test_playground_demo_csv_upload_good_and_bad():
+    at = AppTest.from_string(APP.format(opts="autostart='0', data='csv'"), default_timeout=60).run()
+    assert not at.exception and at.session_state["playground_run"].cfg.data == "circle"  # nothing uploaded yet
+    at.get("file_uploader")[0].set_value(("cities.csv", b"name,city\nann,paris\nbob,rome\n", "text/csv"))
+    at.run()
+    assert not at.exception and "two numeric columns" in at.error[0].value
+    rows = "\n".join(f"{i % 7},{(i * 3) % 5},{'a' if i % 2 else 'b'}" for i in range(40))
+    at.get("file_uploader")[0].set_value(("pts.csv", ("x,y,label\n" + rows).encode(), "text/csv"))
+    at.run()
+    assert not at.exception and not at.error
+    run = at.session_state["playground_run"]
+    assert len(run.points) == 40 and set(run.labels.tolist()) == {0, 1}

@@ -15,12 +15,14 @@ FUNCTIONS = ("log", "exp", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt", "abs
 BINOPS = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "÷", ast.Pow: "^"}
 MAX_LEN, MAX_NODES = 200, 60
 
-PRESETS = {
-    "log(x)": ("log(x)", {"x": 2.0}),
-    "tiny neuron": ("sigmoid(w1*x1 + w2*x2 + b)", {"w1": 0.5, "x1": 1.0, "w2": -1.0, "x2": 2.0, "b": 0.1}),
-    "polynomial": ("x**3 - 2*x + 1", {"x": 1.5}),
+PRESETS = {  # name -> (expression, default values)
+    "log": ("log(x)", {"x": 2.0}),
+    "neuron": ("sigmoid(w1*x1 + w2*x2 + b)", {"w1": 0.5, "x1": 1.0, "w2": -1.0, "x2": 2.0, "b": 0.1}),
+    "cubic": ("x**3 - 2*x + 1", {"x": 1.5}),
     "softplus": ("log(1 + exp(x))", {"x": 0.0}),
 }
+PRESET_LABELS = {"log": "log(x)", "neuron": "tiny neuron", "cubic": "polynomial", "softplus": "softplus",
+                 "own": "your own"}
 
 
 @dataclass

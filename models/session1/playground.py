@@ -109,9 +109,9 @@ def parse_csv(data: bytes, max_rows: int = 5000) -> tuple[np.ndarray, np.ndarray
     if len(values) < 2:
         raise ValueError("every point has the same label; a classifier needs two classes")
     if len(values) == 2:
-        hi = sorted(values, key=str)[1]
+        hi = sorted(values.tolist(), key=str)[1]
         labels = (frame["label"] == hi).to_numpy().astype(np.int64)
-        notes.append(f"class 1 = label {hi!r}")
+        notes.append(f"class 1 = label {hi!r}" if isinstance(hi, str) else f"class 1 = label {hi}")
     else:
         lab = pd.to_numeric(frame["label"], errors="coerce")
         if lab.isna().any():
