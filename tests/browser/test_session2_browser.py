@@ -1,61 +1,15 @@
-"""Real Chromium against a real Streamlit server: upload a photo, click a pixel."""
-import socket
-import subprocess
-import sys
+"""Session II demos on their real slides in Chromium: upload a photo, click a pixel."""
 import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
-pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[1]
+from test_demos_browser import slide_url
 
 
-def _free_port():
-    for port in range(8529, 8519, -1):  # this area's port range, from the top
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    pytest.skip("no free port in 8520-8529")
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "scripts/demo_harness.py", "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1", "--server.fileWatcherType=none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        from deck.serve import CHROMIUM_FLAGS, chromium_path
-
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield pg
-        browser.close()
-
-
-def test_convolution_upload_and_click(server, page, tmp_path):
-    page.goto(server + "/?demo=convolution&preset=outline")
+def test_convolution_upload_and_click(deck_url, page, tmp_path):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(slide_url(deck_url, "tfdl-sg-2017", "Play with a Filter", "convolution"))
     page.get_by_text("Output pixel (row").wait_for(timeout=60_000)
     # a greyscale PNG 120x80 with a bright square: the upload path, with its notice
     a = np.zeros((80, 120), np.uint8)
@@ -91,12 +45,13 @@ def test_convolution_upload_and_click(server, page, tmp_path):
     assert page.locator(".stException").count() == 0
 
 
-def test_imagenet_upload_a_photo(server, page, tmp_path):
+def test_imagenet_upload_a_photo(deck_url, page, tmp_path):
     from models.session2.images import sample
 
     f = tmp_path / "my coffee.jpg"
     Image.fromarray(sample("coffee")).save(f, quality=90)
-    page.goto(server + "/?demo=imagenet")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(slide_url(deck_url, "fifth-elephant-2016", "Workshop : GoogLeNet", "imagenet"))
     page.get_by_text("This forward pass took").wait_for(timeout=90_000)
     page.get_by_text("Upload", exact=True).click()
     page.locator("input[type=file]").set_input_files(str(f))
