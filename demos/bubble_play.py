@@ -61,20 +61,22 @@ def board_figure(board, labels=None, values=None, chosen=None, title=""):
                                  xgap=1, ygap=1, name="value"))
     fig.add_trace(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=syms, textfont=dict(size=11, color="black"),
-        marker=dict(size=18 if W <= 5 else 15, color=cols, line=dict(width=1, color="#333")),
+        marker=dict(size=17 if W <= 5 else 14, color=cols, line=dict(width=1, color="#333")),
         hovertext=text, hoverinfo="text", name="bubbles", showlegend=False))
     if chosen is not None and labels is not None:
         h, v = chosen
         mask = labels == h * H + v
         hh, vv = np.nonzero(mask)
         fig.add_trace(go.Scatter(x=[W - 1 - a for a in hh], y=list(vv), mode="markers",
-                                 marker=dict(size=24 if W <= 5 else 20, color="rgba(0,0,0,0)",
+                                 marker=dict(size=25 if W <= 5 else 22, color="rgba(0,0,0,0)",
                                              line=dict(width=3, color="#D55E00")),
                                  name="chosen move", hoverinfo="skip", showlegend=False))
     fig.update_xaxes(range=[-0.6, W - 0.4], showgrid=False, zeroline=False, visible=False)
     fig.update_yaxes(range=[-0.6, H - 0.4], showgrid=False, zeroline=False, visible=False,
                      scaleanchor="x", scaleratio=1)
-    fig.update_layout(title=title, height=90 + 26 * H, margin=dict(l=5, r=5, t=40 if title else 5, b=5),
+    cell = 34 if W <= 5 else 30
+    fig.update_layout(title=title, height=60 + cell * H, width=(140 if values is not None else 40) + cell * W,
+                      margin=dict(l=5, r=5, t=40 if title else 5, b=5),
                       plot_bgcolor="white", showlegend=False)
     return fig
 

@@ -163,6 +163,50 @@ def play_batch(seeds, size="full", policy="agent", net=None, epsilon=0.0, record
     return out
 
 
+def record_game(seed: int, size="full", policy="agent", net=None, moves=None):
+    """Record one game for replay, with the agent's view of every turn.
+
+    policy: 'agent' | 'greedy' | 'random' (the 2016 random player), or moves=[(h, v), ...] to
+    re-play a human game. Returns a list of turns (one per move, plus the final board) with:
+    board, labels, score (before the move), moves (legal first cells), sizes, rewards,
+    q (agent's Q per legal move, if a net is given), chosen (index into moves, None at the end),
+    gained, cleared. The net's Q values are computed for every turn, whoever played.
+    """
+    cfg = E.SIZES[size]
+    H = cfg["height"]
+    if moves is None:
+        res = play_batch([seed], size, policy, net if policy == "agent" else None, record=True)[0]
+        boards = [t["board"] for t in res["turns"]] + [res["final_board"]]
+        chosen_cells = [t["moves"][t["chosen"]] for t in res["turns"]]
+    else:
+        g = E.Game(int(seed), **cfg)
+        boards, chosen_cells = [g.board.copy()], []
+        for h, v in moves:
+            gained, _ = g.play(h, v)
+            if not gained:
+                raise ValueError(f"move {(h, v)} is not legal in game {seed}")
+            boards.append(g.board.copy()); chosen_cells.append((h, v))
+    stack = np.stack(boards)
+    mv = move_values(net, stack)
+    turns, score = [], 0
+    for i, b in enumerate(boards):
+        idx = np.nonzero(mv["game"] == i)[0]
+        cells = [(int(mv["first"][m]) // H, int(mv["first"][m]) % H) for m in idx]
+        t = dict(board=b, labels=mv["labels"][i], score=score, moves=cells,
+                 sizes=[int(mv["size"][m]) for m in idx], rewards=[int(mv["reward"][m]) for m in idx],
+                 q=[float(mv["q"][m]) for m in idx] if net is not None else None,
+                 chosen=None, gained=0, cleared=0)
+        if i < len(chosen_cells):
+            h, v = chosen_cells[i]
+            lab = mv["labels"][i][h, v]
+            t["chosen"] = cells.index((int(lab) // H, int(lab) % H))
+            n = t["sizes"][t["chosen"]]
+            t["gained"], t["cleared"] = E.move_score(n), t["rewards"][t["chosen"]]
+            score += t["gained"]
+        turns.append(t)
+    return turns
+
+
 def checkpoint_path(size: str) -> Path:
     return ART_DIR / f"bubble_{size}.pt"
 

@@ -1,0 +1,293 @@
+"""Replay Bubble Breaker games move by move, compare players, and watch the agent learn.
+
+Options (strings):
+  view = "all" (tabs) | "replay" | "compare" | "live"
+  size = "full" | "small";  player = "agent" | "greedy" | "random" | "own";  seed = game seed
+  play_key = key_prefix of the bubble_play demo whose game "own" replays (default "bubble_play")
+
+Replay: the board at each move, the value the agent gives every legal move as a heat map over
+its group (Q = columns cleared + 0.95 * V(after-state)), the chosen move outlined, reward
+and running score; scrubber, step, play/pause with speed.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+PLAYERS = ["agent", "greedy", "random", "own"]
+PLAYER_HELP = ("agent: the shipped value network, always its best move. greedy: always the "
+               "largest group. random: the 2016 random player (uniform over groups). own: the game "
+               "you played on the 'Bubble Breaker : You' slide.")
+SAFE = {"agent": "#0072B2", "greedy": "#E69F00", "random": "#999999", "own": "#CC79A7"}
+
+
+@st.cache_resource(show_spinner=False)
+def _net(size):
+    import torch
+
+    from models.bubble import agent as A
+
+    torch.set_num_threads(1)
+    return A.load_checkpoint(size)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _record(seed, size, player, moves):
+    from models.bubble import agent as A
+
+    net, _ = _net(size)
+    return A.record_game(seed, size, player if player != "own" else "agent", net,
+                         moves=list(moves) if moves is not None else None)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _compare(size, seed0, n):
+    import pandas as pd
+
+    from models.bubble import agent as A
+
+    net, _ = _net(size)
+    seeds = list(range(seed0, seed0 + n))
+    rows = {"seed": seeds}
+    for p in ("random", "greedy", "agent"):
+        res = A.play_batch(seeds, size, p, net if p == "agent" else None)
+        rows[p] = [r["score"] for r in res]
+        rows[p + "_moves"] = [r["moves"] for r in res]
+    return pd.DataFrame(rows)
+
+
+def _replay(kp, size, player, seed, play_key):
+    from demos.bubble_play import board_figure, parse_seed
+
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
+    size = c1.selectbox("Board", ["full", "small"], index=["full", "small"].index(size), key=f"{kp}_size",
+                        help="Each board size has its own trained agent.")
+    player = c2.selectbox("Player", PLAYERS, index=PLAYERS.index(player), key=f"{kp}_player", help=PLAYER_HELP)
+    seed_txt = c3.text_input("Seed", value=str(seed), key=f"{kp}_seed", help="Game seed (whole number).",
+                             disabled=player == "own")
+    c4.button("Record", key=f"{kp}_action", help="Play and record this game (also happens on any change).")
+
+    moves = None
+    if player == "own":
+        g = st.session_state.get(f"{play_key}_g")
+        log = st.session_state.get(f"{play_key}_log") or []
+        if g is None or not log:
+            st.info("No game of yours yet: play a few moves on the 'Bubble Breaker : You' slide, "
+                    "then come back. Meanwhile, here is the agent's game.")
+            player = "agent"
+        else:
+            s, size, moves = g.seed, "small" if g.board.shape[0] == 5 else "full", tuple(log)
+    if moves is None:
+        s, err = parse_seed(seed_txt)
+        if err:
+            st.error(err)
+            return
+    with st.spinner("Recording the game..."):
+        turns = _record(s, size, player, moves)
+    T = len(turns) - 1
+    idx_key = f"{kp}_idx"
+    rec_id = (s, size, player, moves)
+    if st.session_state.get(f"{kp}_rec") != rec_id:      # a new recording starts at move 0
+        st.session_state[f"{kp}_rec"] = rec_id
+        st.session_state[idx_key] = 0
+        st.session_state[f"{kp}_playing"] = False
+    st.caption(f"{player} on the {size} board, seed {s}: {T} moves, final score {turns[-1]['score']}.")
+
+    b1, b2, b3, b4, b5 = st.columns([0.8, 0.8, 0.8, 1.2, 2])
+
+    def step(d):
+        st.session_state[idx_key] = min(max(st.session_state[idx_key] + d, 0), T)
+
+    b1.button("◀ Step", key=f"{kp}_back", on_click=step, args=(-1,), help="One move back.")
+    b2.button("Step ▶", key=f"{kp}_fwd", on_click=step, args=(1,), help="One move forward.")
+    playing = st.session_state.get(f"{kp}_playing", False)
+
+    def toggle():
+        if not st.session_state.get(f"{kp}_playing") and st.session_state[idx_key] >= T:
+            st.session_state[idx_key] = 0
+        st.session_state[f"{kp}_playing"] = not st.session_state.get(f"{kp}_playing", False)
+
+    b3.button("Pause" if playing else "Play", key=f"{kp}_playpause", on_click=toggle,
+              icon=":material/pause:" if playing else ":material/play_arrow:",
+              help="Animate the game move by move.")
+    speed = b4.select_slider("Speed", ["slow", "normal", "fast"], value="normal", key=f"{kp}_speed",
+                             help="Seconds per move: slow 1.5, normal 0.8, fast 0.4.")
+    every = {"slow": 1.5, "normal": 0.8, "fast": 0.4}[speed]
+
+    @st.fragment(run_every=every if playing else None)
+    def viewer():
+        if st.session_state.get(f"{kp}_playing"):
+            if st.session_state.get(f"{kp}_tick_seen"):
+                st.session_state[idx_key] = min(st.session_state[idx_key] + 1, T)
+            st.session_state[f"{kp}_tick_seen"] = True
+            if st.session_state[idx_key] >= T:
+                st.session_state[f"{kp}_playing"] = False
+                st.session_state[f"{kp}_tick_seen"] = False
+                st.rerun(scope="app")
+        else:
+            st.session_state[f"{kp}_tick_seen"] = False
+        i = st.slider("Move", 0, max(T, 1), key=idx_key, disabled=T == 0,
+                      help="Scrub through the recorded game.")
+        i = min(i, T)
+        t = turns[i]
+        values = dict(zip(t["moves"], t["q"])) if t["q"] is not None else None
+        chosen = t["moves"][t["chosen"]] if t["chosen"] is not None else None
+        left, right = st.columns([3, 2])
+        title = f"move {i} of {T}" + (" (final board)" if chosen is None else "")
+        left.plotly_chart(board_figure(t["board"], t["labels"], values, chosen, title),
+                          key=f"{kp}_board", config={"displayModeBar": False}, width="content")
+        with right:
+            m1, m2 = st.columns(2)
+            m1.metric("Score so far", t["score"])
+            m2.metric("Legal moves", len(t["moves"]))
+            if chosen is not None:
+                j = t["chosen"]
+                m1.metric("Chosen group", f"{t['sizes'][j]} bubbles", help="Outlined in vermilion on the board.")
+                m2.metric("Points for it", f"+{t['gained']}")
+                m1.metric("Reward (columns cleared)", t["cleared"])
+                if t["q"] is not None:
+                    best = max(t["q"])
+                    m2.metric("Agent's Q of this move", f"{t['q'][j]:.2f}",
+                              delta=None if t["q"][j] >= best - 1e-6 else f"{t['q'][j] - best:.2f} vs best",
+                              help="Q = columns cleared + 0.95 × V(board after the move, new columns unknown).")
+            else:
+                st.success(f"Game over after {T} moves: final score {t['score']}.")
+            st.caption("Heat map: the agent's Q for each legal group (brighter = it likes it more). "
+                       "Singles have no value: they are not moves.")
+
+    viewer()
+
+
+def _comparison(kp, size):
+    import plotly.graph_objects as go
+
+    c1, c2, c3 = st.columns(3)
+    size = c1.selectbox("Board", ["full", "small"], index=["full", "small"].index(size), key=f"{kp}_csize",
+                        help="Board size for all three players.")
+    n = c2.select_slider("Games", [10, 20, 50, 100], value=20, key=f"{kp}_cn",
+                         help="Same seeds for every player; the benchmark uses 100.")
+    c3.markdown(f"Seeds {1_000_000_000:,} …  \n(the 2016 test seeds)")
+    with st.spinner(f"Playing {3 * n} games..."):
+        df = _compare(size, 1_000_000_000, n)
+    players = ["random", "greedy", "agent"]
+    fig = go.Figure()
+    for p in players:
+        fig.add_trace(go.Box(y=df[p], name=p, boxmean=True, marker_color=SAFE[p], boxpoints="all",
+                             jitter=0.4, pointpos=0, hovertext=[f"seed {s}" for s in df["seed"]]))
+    if size == "full":
+        fig.add_hline(y=1226.8, line_dash="dot", annotation_text="2016 best logged mean 1226.8",
+                      line_color="#D55E00")
+        fig.add_hline(y=451.6, line_dash="dot", annotation_text="2016 random mean 451.6",
+                      annotation_position="bottom right", line_color="#999999")
+    fig.update_layout(title=f"Score per game, {n} games on the {size} board", yaxis_title="score",
+                      height=380, margin=dict(l=10, r=10, t=50, b=10), showlegend=False)
+    st.plotly_chart(fig, key=f"{kp}_cmp_chart")
+    summary = {p: {"mean score": round(float(df[p].mean()), 1), "median": float(df[p].median()),
+                   "max": int(df[p].max()), "mean moves": round(float(df[p + "_moves"].mean()), 1),
+                   "wins vs random": int((df[p] > df["random"]).sum())} for p in players}
+    st.dataframe(summary, key=f"{kp}_cmp_table")
+    with st.expander("Per-game scores"):
+        st.dataframe(df[["seed"] + players], hide_index=True)
+
+
+def _live(kp):
+    import numpy as np
+    import plotly.graph_objects as go
+    import torch
+
+    from demos.bubble_play import parse_seed
+    from models.bubble import agent as A
+    from models.bubble import train as T
+
+    torch.set_num_threads(1)
+    st.caption("The small board (5×8, 4 colours). Each refresh plays a few ticks of 32 games at once "
+               "and takes one Adam step per tick; every 100 games it plays 20 validation games greedily.")
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    start = c1.selectbox("Start from", ["scratch", "checkpoint"], key=f"{kp}_lstart",
+                         help="scratch: random weights. checkpoint: the shipped small-board agent.")
+    seed_txt = c2.text_input("Seed", "0", key=f"{kp}_lseed", help="Seeds the weights and exploration.")
+    sk = f"{kp}_trainer"
+
+    def reset():
+        s, err = parse_seed(st.session_state.get(f"{kp}_lseed", "0"))
+        if err:
+            st.session_state[f"{kp}_lerr"] = err
+            return
+        st.session_state[f"{kp}_lerr"] = None
+        net = None
+        if st.session_state.get(f"{kp}_lstart") == "checkpoint":
+            import copy
+            net = copy.deepcopy(_net("small")[0])
+        tr = T.Trainer("small", parallel=32, seed=s % 1000, net=net)
+        st.session_state[sk] = tr
+        st.session_state[f"{kp}_curve"] = [dict(tr.evaluate(20), train_mean=None)]
+        st.session_state[f"{kp}_running"] = False
+
+    if sk not in st.session_state:
+        reset()
+    b1, b2, b3, b4 = st.columns(4)
+    running = st.session_state.get(f"{kp}_running", False)
+
+    def toggle():
+        st.session_state[f"{kp}_running"] = not st.session_state.get(f"{kp}_running", False)
+
+    b1.button("Pause" if running else "Start", key=f"{kp}_laction", on_click=toggle,
+              help="Train live; the chart updates about once a second.")
+    do_step = b2.button("Step", key=f"{kp}_lstep", help="Train for one refresh (about 100 games).")
+    b3.button("Reset", key=f"{kp}_lreset", on_click=reset, help="New network (scratch or checkpoint) from the seed.")
+    if st.session_state.get(f"{kp}_lerr"):
+        st.error(st.session_state[f"{kp}_lerr"])
+
+    @st.fragment(run_every=1.0 if running else None)
+    def trainer():
+        tr = st.session_state.get(sk)
+        if tr is None:
+            return
+        curve = st.session_state[f"{kp}_curve"]
+        if st.session_state.get(f"{kp}_running") or do_step:
+            target = (tr.games_done // 100 + 1) * 100
+            import time
+            t0 = time.time()
+            while tr.games_done < target and time.time() - t0 < 3.0:
+                tr.tick()
+            if tr.games_done >= target:
+                ev = tr.evaluate(20)
+                ev["train_mean"] = float(np.mean(tr.train_scores[-100:]))
+                curve.append(ev)
+        g = [c["games"] for c in curve]
+        fig = go.Figure()
+        fig.add_trace(go.Scatter(x=g, y=[c["mean_score"] for c in curve], mode="lines+markers",
+                                 name="validation mean (greedy, 20 games)", line=dict(color="#0072B2")))
+        fig.add_trace(go.Scatter(x=g[1:], y=[c["train_mean"] for c in curve[1:]], mode="lines",
+                                 name="training games (with ε = 0.1)", line=dict(color="#E69F00", dash="dot")))
+        fig.add_hline(y=201.3, line_dash="dot", line_color="#999999",
+                      annotation_text="greedy (largest group) 201")
+        fig.update_layout(title=f"{tr.games_done} games, {tr.train_steps} Adam steps", height=340,
+                          xaxis_title="training games", yaxis_title="mean score",
+                          margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25))
+        st.plotly_chart(fig, key=f"{kp}_live_chart")
+        st.caption(f"Last validation: mean score {curve[-1]['mean_score']:.1f}, "
+                   f"mean moves {curve[-1]['mean_moves']:.1f}.")
+
+    trainer()
+
+
+def render(key_prefix: str = "bubble_replay", view: str = "all", size: str = "full", player: str = "agent",
+           seed: str = "1000000000", play_key: str = "bubble_play", **_):
+    """Replay / comparison / live learning for the Bubble Breaker agent."""
+    kp = key_prefix
+    size = size if size in ("full", "small") else "full"
+    player = player if player in PLAYERS else "agent"
+    if view == "replay":
+        _replay(kp, size, player, seed, play_key)
+    elif view == "compare":
+        _comparison(kp, size)
+    elif view == "live":
+        _live(kp)
+    else:
+        t1, t2, t3 = st.tabs(["Replay a game", "Agent vs greedy vs random", "Learn live (small board)"])
+        with t1:
+            _replay(kp, size, player, seed, play_key)
+        with t2:
+            _comparison(kp, size)
+        with t3:
+            _live(kp)
