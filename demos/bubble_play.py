@@ -56,6 +56,7 @@ def board_figure(board, labels=None, values=None, chosen=None, title=""):
             mask = labels == h * H + v
             for hh, vv in zip(*np.nonzero(mask)):
                 z[vv, W - 1 - hh] = val
+        z = [[None if np.isnan(a) else float(a) for a in row] for row in z]   # plain JSON
         fig.add_trace(go.Heatmap(z=z, x=list(range(W)), y=list(range(H)), colorscale="Cividis",
                                  colorbar=dict(title="Q", thickness=10), hoverinfo="skip",
                                  xgap=1, ygap=1, name="value"))

@@ -171,7 +171,7 @@ def _comparison(kp, size):
     players = ["random", "greedy", "agent"]
     fig = go.Figure()
     for p in players:
-        fig.add_trace(go.Box(y=df[p], name=p, boxmean=True, marker_color=SAFE[p], boxpoints="all",
+        fig.add_trace(go.Box(y=df[p].tolist(), name=p, boxmean=True, marker_color=SAFE[p], boxpoints="all",
                              jitter=0.4, pointpos=0, hovertext=[f"seed {s}" for s in df["seed"]]))
     if size == "full":
         fig.add_hline(y=1226.8, line_dash="dot", annotation_text="2016 best logged mean 1226.8",

@@ -42,9 +42,9 @@ def features(boards: np.ndarray) -> np.ndarray:
     N, W, H = boards.shape
     f = np.zeros((N, 9, W, H), dtype=np.float32)
     f[:, 0] = boards > 0
-    for k in range(1, 6):
+    for k in range(1, min(6, H)):
         f[:, k, :, : H - k] = boards[:, :, : H - k] == boards[:, :, k:]
-    for k in range(1, 4):
+    for k in range(1, min(4, W)):
         f[:, 5 + k, : W - k, :] = boards[:, : W - k, :] == boards[:, k:, :]
     return f
 

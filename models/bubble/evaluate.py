@@ -1,0 +1,68 @@
+"""Score a Bubble Breaker checkpoint on the 2016 test seeds and record it in the manifest.
+
+    python -m models.bubble.evaluate --size full            # 100 games, seeds 1000000000..099
+    python -m models.bubble.evaluate --size small --write   # ... and update manifest.json
+
+The agent plays greedily (no exploration), so the scores are deterministic given the weights.
+Greedy (largest group) and random play on the same seeds are recorded beside it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import torch
+
+from . import agent as A
+
+TEST_SEED0 = 1_000_000_000
+
+
+def evaluate(size: str, n_games: int = 100, net=None) -> dict:
+    if net is None:
+        net, _ = A.load_checkpoint(size)
+    seeds = list(range(TEST_SEED0, TEST_SEED0 + n_games))
+    out = {}
+    for policy in ("agent", "greedy", "random"):
+        res = A.play_batch(seeds, size, policy, net if policy == "agent" else None)
+        sc = np.array([r["score"] for r in res])
+        out[f"{policy}_mean_score"] = round(float(sc.mean()), 2)
+        if policy == "agent":
+            out.update(agent_max_score=int(sc.max()), agent_min_score=int(sc.min()),
+                       agent_mean_moves=round(float(np.mean([r["moves"] for r in res])), 2),
+                       agent_mean_new_columns=round(float(np.mean([r["new_columns"] for r in res])), 2),
+                       agent_scores=[int(s) for s in sc])
+    out["test_seeds"] = f"{TEST_SEED0}..{TEST_SEED0 + n_games - 1}"
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--size", choices=["full", "small"], default="full")
+    ap.add_argument("--games", type=int, default=100)
+    ap.add_argument("--write", action="store_true", help="update models/artefacts/bubble/manifest.json")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    net, meta = A.load_checkpoint(args.size)
+    m = evaluate(args.size, args.games, net)
+    print(json.dumps({k: v for k, v in m.items() if k != "agent_scores"}, indent=1))
+    if args.write:
+        path = A.ART_DIR / "manifest.json"
+        man = A.load_manifest()
+        name = f"bubble_{args.size}"
+        entry = dict(
+            name=name, path=f"models/artefacts/bubble/{name}.pt", command=meta["command"],
+            data=f"self-play on the {args.size} board: {meta['games']} training games (game ids = seeds "
+                 f"from 0), validation seeds 2000000000+ (20 games) to pick the checkpoint",
+            metrics=m, trained_on="2-core shared CPU, 1 torch thread, nice 10",
+            train_seconds=round(meta["train_seconds"], 1), games=meta["games"],
+            curve=[{k: c.get(k) for k in ("games", "mean_score", "mean_moves", "train_mean_score", "seconds")}
+                   for c in meta["curve"]])
+        man["artefacts"] = [a for a in man["artefacts"] if a["name"] != name] + [entry]
+        path.write_text(json.dumps(man, indent=1) + "\n")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
