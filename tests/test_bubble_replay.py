@@ -113,3 +113,16 @@ def test_live_learning_step_and_reset():
     net, _ = A.load_checkpoint("small")
     p0 = next(iter(at.session_state["r_trainer"].net.parameters()))
     assert np.allclose(p0.detach().numpy(), next(iter(net.parameters())).detach().numpy())
+
+
+def test_feature_planes_view_is_colour_symmetric():
+    at = app("features", size="small", seed="4")
+    assert not at.exception
+    planes = lambda: [t["z"] for t in json.loads(at.get("plotly_chart")[1].proto.spec)["data"]]
+    board = lambda: json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["marker"]["color"]
+    p0, b0 = planes(), board()
+    assert len(p0) == 9
+    at.toggle(key="r_fswap").set_value(True).run()
+    assert planes() == p0 and board() != b0                 # colours changed, features did not
+    at.text_input(key="r_fseed").input("5").run()
+    assert planes() != p0

@@ -28,11 +28,12 @@ def evaluate(size: str, n_games: int = 100, net=None) -> dict:
         res = A.play_batch(seeds, size, policy, net if policy == "agent" else None)
         sc = np.array([r["score"] for r in res])
         out[f"{policy}_mean_score"] = round(float(sc.mean()), 2)
+        out[f"{policy}_scores"] = [int(x) for x in sc]
+        out[f"{policy}_moves"] = [int(r["moves"]) for r in res]
         if policy == "agent":
             out.update(agent_max_score=int(sc.max()), agent_min_score=int(sc.min()),
                        agent_mean_moves=round(float(np.mean([r["moves"] for r in res])), 2),
-                       agent_mean_new_columns=round(float(np.mean([r["new_columns"] for r in res])), 2),
-                       agent_scores=[int(s) for s in sc])
+                       agent_mean_new_columns=round(float(np.mean([r["new_columns"] for r in res])), 2))
     out["test_seeds"] = f"{TEST_SEED0}..{TEST_SEED0 + n_games - 1}"
     return out
 
@@ -46,7 +47,7 @@ def main(argv=None):
     torch.set_num_threads(1)
     net, meta = A.load_checkpoint(args.size)
     m = evaluate(args.size, args.games, net)
-    print(json.dumps({k: v for k, v in m.items() if k != "agent_scores"}, indent=1))
+    print(json.dumps({k: v for k, v in m.items() if not k.endswith(("_scores", "_moves"))}, indent=1))
     if args.write:
         path = A.ART_DIR / "manifest.json"
         man = A.load_manifest()

@@ -169,18 +169,20 @@ def main(argv=None):
     out = Path(args.out) if args.out else A.checkpoint_path(args.size)
     last = out.with_suffix(".last.pt")                  # full resumable state
     tr = Trainer(args.size, args.parallel, args.epsilon, args.lr, args.batch, args.memory, args.seed)
-    curve, best, spent = [], -1.0, 0.0
+    curve, best, spent, commands = [], -1.0, 0.0, []
     if args.resume and last.exists():
         net, meta, opt_state = A.load_checkpoint(last, with_optimizer=True)
         tr.net.load_state_dict(net.state_dict())
         tr.load_state(meta["trainer"], opt_state)
         curve, best, spent = meta["curve"], meta["best_valid_score"], meta["train_seconds"]
+        commands = meta.get("commands", [meta["command"]])
         print(f"resumed at {tr.games_done} games, best validation mean {best:.1f}")
     if not curve:
         curve.append(tr.evaluate(args.test_games))
         print(f"games {0:6d}  valid mean score {curve[-1]['mean_score']:7.1f}")
 
     cmd = "python -m models.bubble.train " + " ".join(argv if argv is not None else os.sys.argv[1:])
+    commands = commands + [cmd]
     t0 = time.time()
     next_test = (tr.games_done // args.test_every + 1) * args.test_every
     while tr.games_done < args.games and time.time() - t0 < args.minutes * 60:
@@ -196,7 +198,8 @@ def main(argv=None):
             print(f"games {tr.games_done:6d}  valid mean score {ev['mean_score']:7.1f}  moves "
                   f"{ev['mean_moves']:5.1f}  train mean {ev['train_mean_score']:7.1f}  "
                   f"loss {ev['loss']:.3f}  {tr.games_done / max(el, 1e-9):.1f} games/s(run)", flush=True)
-            meta = dict(size=args.size, games=tr.games_done, curve=curve, command=cmd,
+            meta = dict(size=args.size, games=tr.games_done, curve=curve, command=" && ".join(commands),
+                        commands=commands,
                         train_seconds=spent + time.time() - t0, trainer=tr.state(),
                         best_valid_score=max(best, ev["mean_score"]), args=vars(args))
             if ev["mean_score"] > best:
