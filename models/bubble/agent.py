@@ -74,11 +74,19 @@ class ValueNet(nn.Module):
 
 
 @torch.no_grad()
-def value(net: ValueNet, boards: np.ndarray) -> np.ndarray:
-    """V(board) for many boards (N, W, H) -> (N,) numpy."""
+def value(net: ValueNet, boards: np.ndarray, bf16: bool = False) -> np.ndarray:
+    """V(board) for many boards (N, W, H) -> (N,) numpy.
+
+    bf16=True runs the convolutions in bfloat16 (CPU autocast): about 2x faster on CPUs with
+    AVX512-BF16, values good to ~3 digits. Training self-play uses it; evaluation does not.
+    """
     if len(boards) == 0:
         return np.zeros(0, dtype=np.float32)
-    return net(torch.from_numpy(features(boards))).numpy()
+    x = torch.from_numpy(features(boards))
+    if bf16:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return net(x).float().numpy()
+    return net(x).numpy()
 
 
 def segment_argmax(values: np.ndarray, game: np.ndarray, n_games: int):
@@ -96,14 +104,14 @@ def segment_argmax(values: np.ndarray, game: np.ndarray, n_games: int):
     return best
 
 
-def move_values(net, boards, labels=None):
+def move_values(net, boards, labels=None, bf16=False):
     """All legal moves of many boards with their Q = reward + gamma * V(after).
 
     Returns dict of flat per-move arrays: game, first (flat cell index), size, reward, q.
     """
     labels, game, first, size = E.batch_moves(boards, labels)
     after, k = E.after_states(boards, labels, game, first)
-    q = k + GAMMA * value(net, after) if net is not None else np.zeros(len(k), np.float32)
+    q = k + GAMMA * value(net, after, bf16) if net is not None else np.zeros(len(k), np.float32)
     return dict(labels=labels, game=game, first=first, size=size, reward=k, q=q)
 
 

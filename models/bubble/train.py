@@ -38,13 +38,14 @@ class Trainer:
     """Holds the net, optimiser, live games and memory; ``tick()`` advances every game one move."""
 
     def __init__(self, size="small", parallel=32, epsilon=0.1, lr=1e-3, batch=128,
-                 memory=8192, seed=0, net=None):
+                 memory=8192, seed=0, net=None, bf16=True):
         self.size, self.cfg = size, E.SIZES[size]
         self.W, self.H = self.cfg["width"], self.cfg["height"]
         torch.manual_seed(seed)
         self.net = net if net is not None else A.ValueNet(self.W, self.H)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=lr)
         self.epsilon, self.batch, self.capacity = epsilon, batch, memory
+        self.bf16 = bf16                               # bfloat16 look-ahead during self-play
         self.rng = np.random.RandomState(seed)
         self.next_game = seed * 10_000_000            # game ids (= board seeds) used for training
         self.games = [self._new_game() for _ in range(parallel)]
@@ -69,7 +70,7 @@ class Trainer:
         """One move in every live game, then one Adam step. Returns games finished this tick."""
         self.net.eval()
         boards = np.stack([g.board for g in self.games])
-        mv = A.move_values(self.net, boards)
+        mv = A.move_values(self.net, boards, bf16=self.bf16)
         game, first, q = mv["game"], mv["first"], mv["q"]
         best = A.segment_argmax(q, game, len(self.games))
         store_b, store_t, finished = [], [], 0
@@ -163,12 +164,14 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="checkpoint path (default: shipped artefact)")
     ap.add_argument("--resume", action="store_true", help="continue from --out's .last.pt")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--fp32-play", action="store_true", help="self-play look-ahead in float32 (slower)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
     out = Path(args.out) if args.out else A.checkpoint_path(args.size)
     last = out.with_suffix(".last.pt")                  # full resumable state
-    tr = Trainer(args.size, args.parallel, args.epsilon, args.lr, args.batch, args.memory, args.seed)
+    tr = Trainer(args.size, args.parallel, args.epsilon, args.lr, args.batch, args.memory, args.seed,
+                 bf16=not args.fp32_play)
     curve, best, spent, commands = [], -1.0, 0.0, []
     if args.resume and last.exists():
         net, meta, opt_state = A.load_checkpoint(last, with_optimizer=True)
