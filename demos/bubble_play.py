@@ -136,7 +136,7 @@ def _board_css(kp, board, labels, H):
 .st-key-{kp}_board button p {{font-size:14px}}"""]
     for c, col in COLOURS.items():
         css.append(f'.st-key-{kp}_board [class*="{kp}_k{c + 1}_"] button {{background:{col};color:{INK[c]}}}')
-    css.append(f'.st-key-{kp}_board [class*="{kp}_k0_"] button {{background:transparent;border:1px dashed #ccc}}')
+    css.append(f'.st-key-{kp}_board [class*="{kp}_k1_"] button {{background:transparent;border:1px dashed #ccc}}')
     groups = {int(x) for x in labels[labels >= 0].ravel()}
     for gid in groups:
         if (labels == gid).sum() >= 2:

@@ -186,7 +186,7 @@ def main(argv=None):
 
     cmd = "python -m models.bubble.train " + " ".join(argv if argv is not None else os.sys.argv[1:])
     commands = commands + [cmd]
-    t0 = time.time()
+    t0, games0 = time.time(), tr.games_done
     next_test = (tr.games_done // args.test_every + 1) * args.test_every
     while tr.games_done < args.games and time.time() - t0 < args.minutes * 60:
         tr.tick()
@@ -200,7 +200,7 @@ def main(argv=None):
             el = time.time() - t0
             print(f"games {tr.games_done:6d}  valid mean score {ev['mean_score']:7.1f}  moves "
                   f"{ev['mean_moves']:5.1f}  train mean {ev['train_mean_score']:7.1f}  "
-                  f"loss {ev['loss']:.3f}  {tr.games_done / max(el, 1e-9):.1f} games/s(run)", flush=True)
+                  f"loss {ev['loss']:.3f}  {(tr.games_done - games0) / max(el, 1e-9):.1f} games/s(run)", flush=True)
             meta = dict(size=args.size, games=tr.games_done, curve=curve, command=" && ".join(commands),
                         commands=commands,
                         train_seconds=spent + time.time() - t0, trainer=tr.state(),
