@@ -212,6 +212,35 @@ def _comparison(kp, size):
     st.dataframe(summary, key=f"{kp}_cmp_table")
     with st.expander("Per-game scores"):
         st.dataframe(df[["seed"] + players], hide_index=True)
+    _training_curve(kp, size)
+
+
+def _training_curve(kp, size):
+    """The shipped checkpoint's own training curve, from the manifest."""
+    import plotly.graph_objects as go
+
+    from models.bubble import agent as A
+
+    entry = next((a for a in A.load_manifest()["artefacts"] if a["name"] == f"bubble_{size}"), None)
+    if not entry or not entry.get("curve"):
+        return
+    c = entry["curve"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[p["games"] for p in c], y=[p["mean_score"] for p in c], mode="lines+markers",
+                             name="validation (greedy, seeds 2,000,000,000+)", line=dict(color="#0072B2")))
+    fig.add_trace(go.Scatter(x=[p["games"] for p in c[1:]], y=[p["train_mean_score"] for p in c[1:]],
+                             mode="lines", name="training games (ε = 0.1)", line=dict(color="#E69F00", dash="dot")))
+    if size == "full":
+        fig.add_hline(y=1226.8, line_dash="dot", line_color="#D55E00", annotation_text="2016 best mean 1226.8")
+    m = entry["metrics"]
+    fig.update_layout(title=f"How the shipped {size}-board agent learnt: {entry['games']:,} games, "
+                            f"{entry['train_seconds'] / 60:.0f} min wall clock (1 thread, shared 2-core CPU)",
+                      xaxis_title="training games", yaxis_title="mean score", height=340,
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.3))
+    st.plotly_chart(fig, key=f"{kp}_curve_chart")
+    st.caption(f"Test seeds 1,000,000,000–099 (100 games): agent {m['agent_mean_score']:.1f}, "
+               f"greedy {m['greedy_mean_score']:.1f}, random {m['random_mean_score']:.1f}. "
+               f"Command: `{entry['command']}`")
 
 
 def _live(kp):

@@ -126,3 +126,10 @@ def test_feature_planes_view_is_colour_symmetric():
     assert planes() == p0 and board() != b0                 # colours changed, features did not
     at.text_input(key="r_fseed").input("5").run()
     assert planes() != p0
+
+
+def test_training_curve_of_shipped_checkpoint_is_shown():
+    at = app("compare", size="small")
+    fig = json.loads(at.get("plotly_chart")[1].proto.spec)
+    entry = next(a for a in A.load_manifest()["artefacts"] if a["name"] == "bubble_small")
+    assert fig["data"][0]["y"] == [c["mean_score"] for c in entry["curve"]]
