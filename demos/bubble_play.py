@@ -109,6 +109,7 @@ def _click(kp, h, v):
     st.session_state[f"{kp}_hist"].append((g.board.copy(), g.score, g.moves, g.new_columns, g.rng.get_state()))
     gained, k = g.play(h, v)
     st.session_state[f"{kp}_log"].append((h, v))
+    st.session_state["bubble_last_own"] = kp          # bubble_replay's "own" finds this game
     msg = f"Removed {n} bubbles: +{gained} points" + (f", {k} column(s) cleared and refilled." if k else ".")
     if g.over():
         msg += f" Game over: no group of 2 left. Final score {g.score} in {g.moves} moves."

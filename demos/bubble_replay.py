@@ -3,7 +3,8 @@
 Options (strings):
   view = "all" (tabs) | "replay" | "compare" | "live" | "features" (the 9 input planes)
   size = "full" | "small";  player = "agent" | "greedy" | "random" | "own";  seed = game seed
-  play_key = key_prefix of the bubble_play demo whose game "own" replays (default "bubble_play")
+  play_key = key_prefix of the bubble_play demo whose game "own" replays (default: the board
+             clicked most recently, wherever it is in the deck)
 
 Replay: the board at each move, the value the agent gives every legal move as a heat map over
 its group (Q = columns cleared + 0.95 * V(after-state)), the chosen move outlined, reward
@@ -84,6 +85,7 @@ def _replay(kp, size, player, seed, play_key):
 
     moves = None
     if player == "own":
+        play_key = play_key or st.session_state.get("bubble_last_own", "bubble_play")
         g = st.session_state.get(f"{play_key}_g")
         log = st.session_state.get(f"{play_key}_log") or []
         if g is None or not log:
@@ -378,7 +380,7 @@ def _features(kp, size, seed):
 
 
 def render(key_prefix: str = "bubble_replay", view: str = "all", size: str = "full", player: str = "agent",
-           seed: str = "1000000000", play_key: str = "bubble_play", **_):
+           seed: str = "1000000000", play_key: str = "", **_):
     """Replay / comparison / live learning for the Bubble Breaker agent."""
     kp = key_prefix
     size = size if size in ("full", "small") else "full"

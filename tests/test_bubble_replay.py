@@ -69,13 +69,13 @@ def test_replay_play_pause_advances_and_bad_seed_is_refused():
 def test_replay_of_own_game_from_the_play_demo():
     at = AppTest.from_string(
         "from demos.bubble_play import render as p\nfrom demos.bubble_replay import render as r\n"
-        "p(key_prefix='bubble_play', size='small', seed='9')\nr(key_prefix='r', view='replay', player='own')",
+        "p(key_prefix='bp_slide7', size='small', seed='9')\nr(key_prefix='r', view='replay', player='own')",
         default_timeout=90).run()
     g = E.Game.of_size(9, "small")
     for _ in range(3):
         h, v = g.legal()[0]
         g.play(h, v)
-        next(b for b in at.button if b.key.startswith("bubble_play_k") and b.key.endswith(f"_c{h}_{v}")).click().run()
+        next(b for b in at.button if b.key.startswith("bp_slide7_k") and b.key.endswith(f"_c{h}_{v}")).click().run()
     assert not at.exception
     assert any("seed 9: 3 moves" in c.value for c in at.caption)
     at.slider(key="r_idx").set_value(3).run()
