@@ -52,14 +52,21 @@ def main(argv=None):
         path = A.ART_DIR / "manifest.json"
         man = A.load_manifest()
         name = f"bubble_{args.size}"
+        run = meta                                        # the whole run (incl. games after the best)
+        last = A.checkpoint_path(args.size).with_suffix(".last.pt")
+        if last.exists():
+            run = A.load_checkpoint(last)[1]
         entry = dict(
-            name=name, path=f"models/artefacts/bubble/{name}.pt", command=meta["command"],
-            data=f"self-play on the {args.size} board: {meta['games']} training games (game ids = seeds "
-                 f"from 0), validation seeds 2000000000+ (20 games) to pick the checkpoint",
+            name=name, path=f"models/artefacts/bubble/{name}.pt", command=run["command"],
+            data=f"self-play on the {args.size} board: the run played {run['games']} training games (game "
+                 f"ids = seeds from 0); this checkpoint is the one after {meta['games']} games, picked by "
+                 f"its validation mean {meta['best_valid_score']:.1f} on seeds 2000000000+ "
+                 f"({run['args']['test_games']} games); test seeds never used for selection",
             metrics=m, trained_on="2-core shared CPU, 1 torch thread, nice 10",
             train_seconds=round(meta["train_seconds"], 1), games=meta["games"],
+            run_games=run["games"], run_train_seconds=round(run["train_seconds"], 1),
             curve=[{k: c.get(k) for k in ("games", "mean_score", "mean_moves", "train_mean_score", "seconds")}
-                   for c in meta["curve"]])
+                   for c in run["curve"]])
         man["artefacts"] = [a for a in man["artefacts"] if a["name"] != name] + [entry]
         path.write_text(json.dumps(man, indent=1) + "\n")
         print(f"wrote {path}")
