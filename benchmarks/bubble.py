@@ -1,0 +1,61 @@
+"""Bubble Breaker benchmarks: one `name value unit` line per figure.
+
+    python benchmarks/bubble.py            # everything
+    python benchmarks/bubble.py --random   # only the random-play figures (fast)
+
+random_*  : random play over game ids 0-99 on the full board under the 2016 RNG protocol; the
+            2016 log printed 52.7 moves, 11.7 legal moves/turn, 3.0 new columns, score 451.6
+            (min 246, max 1152).
+train_games_per_s : full-board self-play training speed of models.bubble.train (1 CPU thread).
+agent_mean_score / greedy_mean_score : the shipped full-board agent and the "largest group"
+            player over test seeds 1000000000-1000000099 (the 2016 best logged mean: 1226.8).
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from models.bubble import engine as E  # noqa: E402
+
+TEST_SEEDS = range(1_000_000_000, 1_000_000_100)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--random", action="store_true", help="only the random-play figures")
+    ap.add_argument("--train-seconds", type=float, default=20.0, help="how long to time training")
+    args = ap.parse_args()
+
+    st = E.random_play_stats(range(100), "full")
+    print(f"random_mean_moves {st['mean_moves']:.2f} moves")
+    print(f"random_mean_legal_moves {st['mean_legal_moves']:.2f} moves_per_turn")
+    print(f"random_mean_new_columns {st['mean_new_columns']:.2f} columns_per_game")
+    print(f"random_mean_score {st['mean_score']:.2f} points")
+    print(f"random_min_score {st['min_score']} points")
+    print(f"random_max_score {st['max_score']} points")
+    if args.random:
+        return
+
+    import numpy as np
+    import torch
+
+    from models.bubble import agent as A
+    from models.bubble import train as T
+
+    torch.set_num_threads(1)
+    print(f"train_games_per_s {T.measure_speed('full', seconds=args.train_seconds):.1f} games_per_s")
+
+    net, meta = A.load_checkpoint("full")
+    res = A.play_batch(list(TEST_SEEDS), "full", policy="agent", net=net)
+    print(f"agent_mean_score {np.mean([r['score'] for r in res]):.1f} points")
+    res = A.play_batch(list(TEST_SEEDS), "full", policy="greedy")
+    print(f"greedy_mean_score {np.mean([r['score'] for r in res]):.1f} points")
+    res = A.play_batch(list(TEST_SEEDS), "full", policy="random")
+    print(f"random_test_mean_score {np.mean([r['score'] for r in res]):.1f} points")
+
+
+if __name__ == "__main__":
+    t0 = time.time()
+    main()
