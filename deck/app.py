@@ -8,6 +8,7 @@ parameters before the script runs again; the keyboard handler presses those butt
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -83,8 +84,20 @@ def _move(talk_id: str, index: int) -> None:
     request_move(talk_id, index)
 
 
+STEP_DEBOUNCE_S = 0.35
+
+
 def _step(delta: int) -> None:
-    """Move relative to where the deck is *now*: two quick presses in one run both count."""
+    """Move relative to where the deck is *now*: two presses in one run both count.
+
+    While a demo's fragment is ticking, Streamlit can deliver one button press to two reruns
+    (the press rides along with the fragment's rerun too). A second step within
+    STEP_DEBOUNCE_S of the last one is therefore taken as that echo and ignored; a presenter's
+    two deliberate presses are further apart than that."""
+    now = time.monotonic()
+    if now - st.session_state.get("deck_last_step", -1e9) < STEP_DEBOUNCE_S:
+        return
+    st.session_state["deck_last_step"] = now
     pending = pending_move()
     base = (pending["talk"], pending["index"]) if pending else st.session_state.get("deck_pos")
     if base:
@@ -244,3 +257,8 @@ def main() -> None:
     st.session_state["deck_runs"] = st.session_state.get("deck_runs", 0) + 1
     with body:
         render_slide_body(pos.slide)
+    # A marker that this run reached its end (demos included): the rehearsal and the browser
+    # tests wait for it instead of guessing from timing.
+    with st.container(key="deck_run_marker"):
+        st.markdown(f"<span class='deck-run-done deck-run-{st.session_state['deck_runs']}'></span>",
+                    unsafe_allow_html=True)

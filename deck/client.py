@@ -50,7 +50,7 @@ KEYS_JS = """
 
 BASE_CSS = """
 <style>
-.st-key-deck_hidden { display: none !important; }
+.st-key-deck_hidden, .st-key-deck_run_marker { display: none !important; }
 .st-key-deck_nav { margin-top: 0.5rem; }
 .st-key-deck_plotly_warmup { position: absolute; left: -9999px; width: 300px; height: 10px; overflow: hidden; }
 .deck-counter { color: #5a5a5a; font-size: 0.95rem; }

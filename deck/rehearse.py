@@ -22,16 +22,31 @@ ROOT = Path(__file__).resolve().parents[1]
 ERRORS_JS = """() => Array.from(document.querySelectorAll(
   '[data-testid="stMain"] [data-testid="stException"], [data-testid="stMain"] [data-testid="stAlertContentError"]'
 )).map(e => e.innerText.slice(0, 200))"""
-RUNNING_JS = "() => !!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"], [data-testid=\"stStatusWidgetRunningManIcon\"], [data-testid=\"stSpinner\"]')"
+RUN_JS = """() => Math.max(0, ...Array.from(document.querySelectorAll('.deck-run-done'))
+  .map(e => parseInt((e.className.match(/deck-run-(\\d+)/) || [0, 0])[1])))"""
+
+
+def last_run(page) -> int:
+    """Number of the last deck run that reached its end, as the page shows it."""
+    return page.evaluate(RUN_JS)
+
+
+def wait_run_after(page, before: int, timeout_s: float) -> bool:
+    """Wait until a run newer than ``before`` has reached its end; False on timeout."""
+    try:
+        page.wait_for_function(f"({RUN_JS})() > {before}", timeout=timeout_s * 1000)
+        return True
+    except Exception:
+        return False
 
 
 def wait_settled(page, timeout_s: float) -> None:
-    """Wait until Streamlit reports no script running (checked over two quiet polls)."""
-    end = time.time() + timeout_s
-    quiet = 0
-    while time.time() < end and quiet < 2:
-        quiet = quiet + 1 if not page.evaluate(RUNNING_JS) else 0
-        page.wait_for_timeout(100)
+    """Wait until no Streamlit element is stale (the run that replaces it has drawn it)."""
+    try:
+        page.wait_for_function("!document.querySelector('[data-testid=\"stMain\"] [data-stale=\"true\"]')",
+                               timeout=timeout_s * 1000)
+    except Exception:
+        pass
 
 
 def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool = False):
@@ -45,20 +60,23 @@ def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool 
         page.wait_for_selector(".st-key-deck_next button", timeout=60000)
 
     open_at(talk.slides[0])
+    page.wait_for_function("window.__deckKeys === true", timeout=10000)
     for slide in talk.slides:
         t0 = time.perf_counter()
+        before = last_run(page)
         if slide.index > 0:
             page.keyboard.press("PageDown")
         acted = False
         try:
-            page.locator("[data-testid='stMain'] h2", has_text=slide.title).first.wait_for(
+            page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").first.wait_for(
                 timeout=max_seconds * 1000)
-            wait_settled(page, max_seconds)
+            if slide.index > 0 and not wait_run_after(page, before, max_seconds):
+                raise TimeoutError(f"the slide's run did not finish in {max_seconds:g} s")
             if slide.demos and actions:
-                button = page.locator("[data-testid='stMain'] [class*='_action'] button").first
+                button = page.locator("[data-testid='stMain'] [class*='_action'] button:visible").first
                 if button.count():
                     button.click()
-                    page.wait_for_timeout(300)
+                    page.wait_for_timeout(500)
                     wait_settled(page, max_seconds)
                     acted = True
             errors = page.evaluate(ERRORS_JS)
@@ -67,6 +85,7 @@ def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool 
         yield slide, time.perf_counter() - t0, errors, acted
         if errors:  # carry on from a clean page showing this slide
             open_at(slide)
+            page.wait_for_function("window.__deckKeys === true", timeout=10000)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from deck.parser import load_deck
-from deck.rehearse import wait_settled
+from deck.rehearse import last_run, wait_run_after
 
 ROOT = Path(__file__).resolve().parents[2]
 DECK = load_deck(os.environ.get("DECK_SLIDES_DIR", ROOT / "slides"))
@@ -110,13 +110,15 @@ def test_present_mode_text_slides_fit_without_scrolling(page: Page, deck_url, sh
     too_tall = []
     text_ids = {s.index for s in _text_slides(talk)}
     for slide in talk.slides[1:]:
+        before = last_run(page)
         page.keyboard.press("ArrowRight")
         page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").wait_for()
         wait_title(page, slide.title)
+        assert wait_run_after(page, before, 60), f"{slide.source}: run did not finish"
         if slide.index in text_ids:
             if any(seg.kind == "dot" for seg in slide.segments):
                 page.locator("[data-testid='stGraphVizChart'] svg").first.wait_for()
-            wait_settled(page, 15)  # the previous slide's elements are gone once the run ends
+            page.wait_for_timeout(50)
             over = page.evaluate(OVERFLOW_JS)
             if over > 2:
                 too_tall.append(f"{slide.source} '{slide.title}' overflows by {over}px")
