@@ -82,7 +82,7 @@ def render(key_prefix: str = "analogies", preset: str = "king", a: str = "", b: 
     cols = st.columns(4)
     for col, (p, (pa, pb, pc, pd)) in zip(cols, PRESETS.items()):
         col.button(f"{pa} : {pb} :: {pc} : ?", key=k(f"preset_{p}"), on_click=_set, args=(p,),
-                   help=f"The notebook's example (expected answer: {pd})", use_container_width=True)
+                   help=f"The notebook's example (expected answer: {pd})", width="stretch")
     c1, c2, c3 = st.columns(3)
     c1.text_input("a", key=k("a"), help="'a' is to 'b' ...", max_chars=200)
     c2.text_input("is to b", key=k("b"), help="... as 'c' is to ?", max_chars=200)
@@ -98,9 +98,9 @@ def render(key_prefix: str = "analogies", preset: str = "king", a: str = "", b: 
         ms = (time.perf_counter() - t) * 1000
         left.markdown(f"**{qa}** is to **{qb}** as **{qc}** is to **{answers[0][0]}**")
         left.dataframe({"answer": [w for w, _ in answers], "cosine": [round(s, 3) for _, s in answers]},
-                       hide_index=True, use_container_width=True)
+                       hide_index=True, width="stretch")
         left.caption(f"Query time: {ms:.1f} ms over {len(emb.words):,} words.")
-        right.plotly_chart(_pca_figure(emb, qa, qb, qc, answers), use_container_width=True,
+        right.plotly_chart(_pca_figure(emb, qa, qb, qc, answers), width="stretch",
                            key=k("pca"))
 
     st.session_state.setdefault(k("word"), word)
@@ -113,4 +113,4 @@ def render(key_prefix: str = "analogies", preset: str = "king", a: str = "", b: 
     else:
         nn_ = nearest(emb, w, k=10)
         st.dataframe({"neighbour": [x for x, _ in nn_], "cosine": [round(s, 3) for _, s in nn_]},
-                     hide_index=True, use_container_width=False)
+                     hide_index=True, width="content")
