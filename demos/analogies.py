@@ -2,7 +2,7 @@
 
 Slides "Word Embeddings", "Embedding Visualisation", "Word Analogies". Options: ``preset`` (king,
 rome, dog, ran: the workshop notebook's four examples), or ``a``/``b``/``c`` words, ``word`` for
-the neighbours box.
+the neighbours box, ``own`` ("1" opens the train-your-own Shakespeare embedding).
 """
 from __future__ import annotations
 
@@ -20,6 +20,48 @@ def _glove():
     from models.session3.embeddings import load_glove
 
     return load_glove()
+
+
+@st.cache_resource(show_spinner="Loading the Shakespeare embedding...")
+def _own():
+    from models.session3 import manifest
+    from models.session3.embeddings import load_embedding
+
+    ents = manifest.entries("embedding_shakespeare")
+    if not ents:
+        return None, None
+    return load_embedding(manifest.path_of(ents[0])), ents[0]
+
+
+def _own_section(key_prefix, qa, qb, qc, w):
+    from models.session3.embeddings import analogy, nearest
+
+    own, entry = _own()
+    if own is None:
+        st.info("The Shakespeare embedding is not shipped (python -m models.session3.train_embedding).")
+        return
+    m = entry["metrics"]
+    st.caption(f"Word co-occurrences (±5 words) in 38 Shakespeare plays → PPMI → 50-d SVD, {len(own.words):,} words, "
+               f"built in {entry['train_seconds']:.0f} s. On the {m.get('shared_questions', 0):,} Google analogy "
+               f"questions it can read: **{m.get('analogy_accuracy', 0):.1%}** right vs GloVe "
+               f"**{m.get('glove_analogy_accuracy_same_questions', 0):.1%}** on the same questions.")
+    l, r = st.columns(2)
+    msg = _check(own, [qa, qb, qc])
+    if msg:
+        l.warning(msg.replace("100,000 most frequent GloVe words", "Shakespeare embedding's 10,000 words"))
+    else:
+        ans = analogy(own, qa, qb, qc, k=5)
+        l.markdown(f"Shakespeare: **{qa}** : **{qb}** :: **{qc}** : **{ans[0][0]}**")
+        l.dataframe({"answer": [x for x, _ in ans], "cosine": [round(v, 3) for _, v in ans]}, hide_index=True,
+                    width="stretch", key=f"{key_prefix}_own_ans")
+    msg = _check(own, [w])
+    if msg:
+        r.warning(msg.replace("100,000 most frequent GloVe words", "Shakespeare embedding's 10,000 words"))
+    else:
+        nn_ = nearest(own, w, k=8)
+        r.markdown(f"Shakespeare neighbours of **{w}**")
+        r.dataframe({"neighbour": [x for x, _ in nn_], "cosine": [round(v, 3) for _, v in nn_]}, hide_index=True,
+                    width="stretch", key=f"{key_prefix}_own_nn")
 
 
 def _check(emb, words: list[str]) -> str | None:
@@ -65,7 +107,7 @@ def _pca_figure(emb, a, b, c, answers):
 
 
 def render(key_prefix: str = "analogies", preset: str = "king", a: str = "", b: str = "", c: str = "",
-           word: str = "frog", **_options) -> None:
+           word: str = "frog", own: str = "0", **_options) -> None:
     from models.session3.embeddings import PRESETS, analogy, nearest, normalise_word
 
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
@@ -114,3 +156,6 @@ def render(key_prefix: str = "analogies", preset: str = "king", a: str = "", b: 
         nn_ = nearest(emb, w, k=10)
         st.dataframe({"neighbour": [x for x, _ in nn_], "cosine": [round(s, 3) for _, s in nn_]},
                      hide_index=True, width="content")
+    if st.toggle("Train your own: an embedding from Shakespeare alone", value=str(own) == "1", key=k("own"),
+                 help="What the 2016 notebook tried first (its verdict: 'Embedding is Poor')."):
+        _own_section(key_prefix, qa, qb, qc, w)

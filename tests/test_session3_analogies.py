@@ -94,3 +94,40 @@ def test_demo_bad_input_gives_warning():
     assert any("every box" in w.value for w in at.warning)
     at.text_input(key="an_word").set_value("x" * 10_000).run()
     assert not at.exception and any("too long" in w.value for w in at.warning)
+
+
+def test_count_embedding_on_toy_corpus():
+    from models.session3.embeddings import train_count_embedding
+
+    rng = np.random.default_rng(0)
+    # two groups of words that share contexts: cats/dogs next to "pet", cars/vans next to "drive"
+    toks = []
+    for _ in range(3000):
+        toks += [rng.choice(["cat", "dog"]), "pet", "the", rng.choice(["car", "van"]), "drive", "a"]
+    e = train_count_embedding(toks, vocab_size=50, window=2, dim=3)
+    assert nearest(e, "cat", 1)[0][0] == "dog" and nearest(e, "car", 1)[0][0] == "van"
+
+
+def test_shipped_shakespeare_embedding_reproduces_metric(emb):
+    from models.session3 import manifest
+    from models.session3.embeddings import google_analogy_path, load_embedding, shared_questions
+
+    entry = manifest.entries("embedding_shakespeare")[0]
+    own = load_embedding(manifest.path_of(entry))
+    assert len(own.words) == entry["metrics"]["vocab"] == 10_000
+    qs = shared_questions(own, read_google_analogies(google_analogy_path()))
+    assert len(qs) == entry["metrics"]["shared_questions"]
+    acc = evaluate_analogies(own, qs)["overall"]
+    assert acc == pytest.approx(entry["metrics"]["analogy_accuracy"], abs=0.005)
+    assert acc < evaluate_analogies(emb, qs)["overall"] / 3          # "Embedding is Poor"
+
+
+def test_demo_train_your_own_section():
+    at = _app().run()
+    at.toggle(key="an_own").set_value(True).run()
+    assert not at.exception
+    assert any("Shakespeare" in m.value for m in at.markdown)
+    at.text_input(key="an_word").set_value("father").run()
+    assert "son" in list(at.dataframe[-1].value["neighbour"])[:3]
+    at.text_input(key="an_a").set_value("kitten").run()
+    assert any("10,000 words" in w.value for w in at.warning)

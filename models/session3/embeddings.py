@@ -145,3 +145,73 @@ def evaluate_analogies(emb: Embeddings, questions, chunk: int = 2000) -> dict:
         "semantic": float(correct[semantic].mean()) if semantic.any() else 0.0,
         "syntactic": float(correct[~semantic].mean()) if (~semantic).any() else 0.0,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# "Train your own": the notebook first built its own GloVe from 100k Wikipedia sentences and found
+# it "Poor". We build a count-based embedding of the same family from Shakespeare's plays: word
+# co-occurrence counts in a +-window (weighted 1/distance, as GloVe does), positive pointwise mutual
+# information, then a rank-50 truncated SVD. It takes seconds, and its analogies are poor for the
+# same reason: ~1 M words of text is far too little (GloVe 6B saw 6 billion tokens).
+
+
+def tokenize(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower())
+
+
+def train_count_embedding(tokens, vocab_size: int = 10_000, window: int = 5, dim: int = 50) -> Embeddings:
+    """PPMI + truncated SVD embedding of the ``vocab_size`` most frequent tokens."""
+    from collections import Counter
+
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import svds
+
+    words = [w for w, _ in Counter(tokens).most_common(vocab_size)]
+    index = {w: i for i, w in enumerate(words)}
+    ids = np.array([index.get(t, -1) for t in tokens])
+    V = len(words)
+    rows, cols, vals = [], [], []
+    for d in range(1, window + 1):
+        a, b = ids[:-d], ids[d:]
+        keep = (a >= 0) & (b >= 0)
+        rows += [a[keep], b[keep]]
+        cols += [b[keep], a[keep]]
+        vals += [np.full(2 * keep.sum() // 2, 1.0 / d)] * 2
+    C = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(V, V)).tocsr()
+    total = C.sum()
+    row = np.asarray(C.sum(axis=1)).ravel()
+    col = np.asarray(C.sum(axis=0)).ravel() ** 0.75          # context smoothing (word2vec / Levy et al.)
+    col = col / col.sum() * total
+    C = C.tocoo()
+    pmi = np.log(C.data * total / (row[C.row] * col[C.col]))
+    keep = pmi > 0
+    P = sp.csr_matrix((pmi[keep], (C.row[keep], C.col[keep])), shape=(V, V))
+    u, s, _ = svds(P, k=dim, random_state=0)
+    vectors = (u * np.sqrt(s)).astype(np.float32)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-8)
+    return Embeddings(words, vectors, unit, index)
+
+
+def shakespeare_embedding(**kw) -> Embeddings:
+    from models.session3.charrnn import load_plays_text
+
+    return train_count_embedding(tokenize(load_plays_text()), **kw)
+
+
+def save_embedding(path, emb: Embeddings) -> None:
+    np.savez_compressed(path, words=np.array(emb.words), vectors=emb.vectors.astype(np.float16))
+
+
+def load_embedding(path) -> Embeddings:
+    z = np.load(path)
+    words = [str(w) for w in z["words"]]
+    vectors = z["vectors"].astype(np.float32)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-8)
+    return Embeddings(words, vectors, unit, {w: i for i, w in enumerate(words)})
+
+
+def shared_questions(emb_small: Embeddings, questions):
+    """The analogy questions whose four words are all in ``emb_small`` (a fair comparison set)."""
+    return [q for q in questions if all(w in emb_small for w in q[1])]
