@@ -17,9 +17,11 @@ MAX_WORD_CHARS = 40
 
 @st.cache_resource(show_spinner="Loading GloVe vectors (100k words)...")
 def _glove():
-    from models.session3.embeddings import load_glove
+    from models.session3.embeddings import analogy, load_glove
 
-    return load_glove()
+    emb = load_glove()
+    analogy(emb, "man", "woman", "king")  # warm-up: the first query pays for page faults, not the talk
+    return emb
 
 
 @st.cache_resource(show_spinner="Loading the Shakespeare embedding...")
@@ -118,7 +120,11 @@ def render(key_prefix: str = "analogies", preset: str = "king", a: str = "", b: 
     def _set(p):
         st.session_state[k("a")], st.session_state[k("b")], st.session_state[k("c")], _ = PRESETS[p]
 
-    emb = _glove()
+    try:
+        emb = _glove()
+    except (FileNotFoundError, ImportError) as e:
+        st.error(f"GloVe vectors unavailable: {e}")
+        return
     st.caption("GloVe 6B 50-d, 100,000 most frequent words (as the 2016 notebook). "
                "Answer = the word whose vector is closest (cosine) to **b − a + c**.")
     cols = st.columns(4)
