@@ -2,7 +2,8 @@
 
 Slides "Chaining Outputs to Inputs", "Learning Character Sequences", "Poetry : Epoch 1/100/1000",
 "Plays : Epoch 338". Options: ``checkpoint`` (index into the shipped list, or "last"), ``temperature``,
-``prime``, ``length``, ``seed``, ``compare`` ("1" to show every checkpoint side by side by default).
+``prime``, ``length``, ``seed``, ``compare`` ("1" to show every checkpoint side by side by default),
+``gpt`` ("1" to open the 2017 -> today comparison with a small transformer).
 """
 from __future__ import annotations
 
@@ -30,6 +31,22 @@ def _checkpoints():
     return out
 
 
+@st.cache_resource(show_spinner="Loading the small transformer...")
+def _gpt():
+    """(model, vocab, meta, manifest entry) of the shipped character GPT, or None."""
+    import torch
+
+    from models.session3 import manifest
+    from models.session3.chargpt import load_gpt
+
+    torch.set_num_threads(1)
+    ents = manifest.entries("chargpt_")
+    if not ents:
+        return None
+    model, vocab, meta = load_gpt(manifest.path_of(ents[-1]))
+    return model, vocab, meta, ents[-1]
+
+
 def _float(v, default):
     try:
         return float(v)
@@ -38,7 +55,8 @@ def _float(v, default):
 
 
 def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: str = "0.8",
-           prime: str = "HAMLET\n", length: str = "300", seed: str = "1", compare: str = "0", **_options) -> None:
+           prime: str = "HAMLET\n", length: str = "300", seed: str = "1", compare: str = "0", gpt: str = "0",
+           **_options) -> None:
     from models.session3.charrnn import sample
 
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
@@ -92,3 +110,22 @@ def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: st
             out = "".join(sample(m, v, prime_txt, length=200, temperature=temp, seed=int(sd)))
             cols[j % 3].markdown(f"**{lab}**")
             cols[j % 3].code(prime_txt + out, language=None, wrap_lines=True)
+
+    if st.toggle("2017 → today: a small transformer on the same text", value=str(gpt) == "1", key=k("gpt"),
+                 help="A GPT-2-style model (Hugging Face transformers, trained from scratch by our script), "
+                      "similar parameter count, same data split."):
+        got = _gpt()
+        if got is None:
+            st.info("No transformer checkpoint shipped (python -m models.session3.train_chargpt).")
+            return
+        from models.session3.chargpt import sample_gpt
+
+        gm, gv, gmeta, gentry = got
+        rnn_best = cks[-1][3]
+        st.caption(f"2×GRU: val loss {rnn_best['val_loss']:.3f} after {rnn_best['seconds'] / 60:.0f} min · "
+                   f"GPT (3 layers, 4 heads, 128-d, {sum(p.numel() for p in gm.parameters()):,} parameters): "
+                   f"val loss {gmeta['val_loss']:.3f} after {gmeta['seconds'] / 60:.0f} min, iteration "
+                   f"{gmeta['iteration']:,}; both on one shared CPU thread, same validation characters "
+                   "(the GPT reads them with its 128-character training context).")
+        out = "".join(sample_gpt(gm, gv, prime_txt, length=min(n, 300), temperature=temp, seed=int(sd)))
+        st.code(prime_txt + out, language=None, wrap_lines=True)

@@ -74,3 +74,38 @@ def test_poetry_demo_controls():
     assert len(at.code) == 1 + len(ENTRIES)
     at.text_area(key="po_prime").set_value("x" * 10_000).run()
     assert not at.exception and any("last 500" in i.value for i in at.info)
+
+
+GPT_ENTRIES = manifest.entries("chargpt_")
+
+
+def test_chargpt_shapes_and_sampling():
+    from models.session3.chargpt import CharGPT, sample_gpt
+
+    torch.manual_seed(0)
+    v = Vocab("\n abc")
+    m = CharGPT(v.size, n_embd=16, n_layer=1, n_head=2)
+    logits, h = m(torch.zeros(2, 9, dtype=torch.long))
+    assert logits.shape == (2, 9, v.size) and h is None
+    a = "".join(sample_gpt(m, v, "ab", length=30, seed=2))
+    assert len(a) == 30 and a == "".join(sample_gpt(m, v, "ab", length=30, seed=2))
+
+
+@pytest.mark.skipif(not GPT_ENTRIES, reason="no transformer checkpoint shipped")
+def test_chargpt_checkpoint_reproduces_recorded_val_loss():
+    from models.session3.chargpt import evaluate_gpt, load_gpt
+
+    e = GPT_ENTRIES[-1]
+    model, _, meta = load_gpt(manifest.path_of(e))
+    _, _, val = corpus()
+    assert evaluate_gpt(model, val) == pytest.approx(e["metrics"]["val_loss_nats_per_char"], abs=0.01)
+    assert 600_000 < sum(p.numel() for p in model.parameters()) < 700_000
+
+
+@pytest.mark.skipif(not GPT_ENTRIES, reason="no transformer checkpoint shipped")
+def test_poetry_demo_transformer_row():
+    at = AppTest.from_string("from demos.poetry import render\nrender(key_prefix='pg', length='60', gpt='1')",
+                             default_timeout=90).run()
+    assert not at.exception
+    assert any("GPT" in c.value for c in at.caption)
+    assert len(at.code) == 2 and at.code[1].value.startswith("HAMLET\n") and len(at.code[1].value) == 7 + 60
