@@ -12,6 +12,8 @@ Contract (the only thing the deck engine knows about a demo):
   import time of the title slide; models are loaded with ``st.cache_resource``.
 * The maths lives in ``models/`` (plain PyTorch / numpy, no Streamlit); a demo only wires
   widgets to it.
+* A demo's main action (the button a presenter would press first: "Train", "Classify", …) has a
+  widget key ending in ``_action``; ``python -m deck.rehearse`` presses it on every slide.
 * Bad input gets ``st.warning``/``st.error`` text on the slide, never a traceback. The engine
   also catches anything a demo raises and shows a short message instead of the demo.
 """

@@ -1,0 +1,117 @@
+"""Deck speed and memory, measured in Debian's Chromium against a real Streamlit server.
+
+    python -m benchmarks.deck            # prints one `name value unit` line per figure
+
+cold_start_s        launching the server -> the first slide's title visible in Chromium (goal <= 3)
+next_slide_p50_ms   key press -> next slide's title painted, warm, text slides (goal <= 60)
+next_slide_p95_ms   the same, 95th percentile (goal <= 110)
+rss_text_slides_mb  server RSS after visiting every text slide of both talks (goal <= 250)
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from deck.parser import load_deck  # noqa: E402
+from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noqa: E402
+
+# In-page timer: keydown (window, capture phase: before the deck's own handler) starts the clock;
+# the first animation frame after the new slide's title and counter are in the page stops it
+# (the counter "Slide N / M" is unique per slide even where two slides share a title).
+TIMER_JS = """() => {
+  window.__lat = []; window.__t0 = null;
+  window.addEventListener('keydown', () => { window.__t0 = performance.now(); }, true);
+  let last = null;
+  const obs = new MutationObserver(() => {
+    const h = document.querySelector('[data-testid="stMain"] h2');
+    const c = document.querySelector('.deck-counter');
+    const text = h && c ? c.textContent + '|' + h.textContent : null;
+    if (text && text !== last) {
+      last = text;
+      if (window.__t0 !== null) {
+        const t0 = window.__t0; window.__t0 = null;
+        requestAnimationFrame(() => window.__lat.push([performance.now() - t0, text]));
+      }
+    }
+  });
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+  const h = document.querySelector('[data-testid="stMain"] h2'), c = document.querySelector('.deck-counter');
+  last = h && c ? c.textContent + '|' + h.textContent : null;
+}"""
+
+
+def is_text(slide) -> bool:
+    return all(seg.kind == "markdown" for seg in slide.segments)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--presses", type=int, default=40)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    deck = load_deck(ROOT / "slides")
+    talk = deck.talks[0]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        t0 = time.perf_counter()
+        with deck_server() as (url, proc, _):
+            first = talk.slides[0]
+            page.goto(url + "/")
+            page.locator("[data-testid='stMain'] h2", has_text=first.title).wait_for(timeout=30000)
+            print(f"cold_start_s {time.perf_counter() - t0:.2f} s")
+
+            # Warm latency: runs of consecutive text slides, pressing → with the page settled.
+            runs, current = [], []
+            for s in talk.slides:
+                if is_text(s):
+                    current.append(s)
+                else:
+                    if len(current) > 1:
+                        runs.append(current)
+                    current = []
+            if len(current) > 1:
+                runs.append(current)
+            lat = []
+            for run in runs:
+                if len(lat) >= args.presses:
+                    break
+                s0 = run[0]
+                page.goto(f"{url}/?talk={talk.id}&section={s0.section_id}&slide={s0.number_in_section}")
+                page.wait_for_selector(".st-key-deck_next button", timeout=30000)
+                page.wait_for_function("window.__deckKeys === true")
+                page.locator("[data-testid='stMain'] h2", has_text=s0.title).wait_for()
+                page.wait_for_timeout(800)  # let the first run settle (Plotly warm-up etc.)
+                page.evaluate(TIMER_JS)
+                for s in run[1:]:
+                    n = page.evaluate("window.__lat.length")
+                    page.keyboard.press("ArrowRight")
+                    page.wait_for_function(f"window.__lat.length > {n}", timeout=10000)
+                    page.locator(".deck-counter", has_text=f"Slide {s.index + 1} /").wait_for()
+                    page.wait_for_timeout(150)  # presenter pace, not a key-repeat storm
+                lat += [ms for ms, _ in page.evaluate("window.__lat")]
+            lat.sort()
+            p50 = statistics.median(lat)
+            p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
+            print(f"next_slide_p50_ms {p50:.1f} ms")
+            print(f"next_slide_p95_ms {p95:.1f} ms")
+            print(f"next_slide_presses {len(lat)} count")
+
+            for t in deck.talks:
+                for s in t.slides:
+                    if is_text(s):
+                        page.goto(f"{url}/?talk={t.id}&section={s.section_id}&slide={s.number_in_section}")
+                        page.locator("[data-testid='stMain'] h2", has_text=s.title).wait_for(timeout=30000)
+            print(f"rss_text_slides_mb {rss_mb(proc.pid):.0f} MB")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""What the deck sends to the browser besides Streamlit elements: keyboard handling and CSS.
+
+Keys (presenters use arrows or a clicker, which sends PageUp/PageDown):
+→ / PageDown / Space = next, ← / PageUp = previous, Home / End = first / last slide,
+Esc = leave the focused widget (so a focused slider never traps the arrow keys),
+P = present mode on/off.
+
+The handler runs in the page itself (``st.html(..., unsafe_allow_javascript=True)``), listens in
+the capture phase, and presses the deck's own Streamlit buttons, so every move still goes through
+Streamlit's normal rerun and the URL update.
+"""
+
+KEYS_JS = """
+<script>
+(function () {
+  if (window.__deckKeys) { return; }
+  window.__deckKeys = true;
+  function press(name) {
+    var b = document.querySelector('.st-key-deck_' + name + ' button');
+    if (b && !b.disabled) { b.click(); return true; }
+    return false;
+  }
+  document.addEventListener('keydown', function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.isComposing) { return; }
+    var t = e.target || document.body;
+    var tag = (t.tagName || '').toLowerCase();
+    var typing = tag === 'input' || tag === 'textarea' || tag === 'select' || t.isContentEditable;
+    var role = t.getAttribute ? (t.getAttribute('role') || '') : '';
+    var widget = typing || role === 'slider' || role === 'combobox' || role === 'listbox' ||
+                 role === 'option' || role === 'radio' || role === 'checkbox' || role === 'switch';
+    var act = null;
+    switch (e.key) {
+      case 'PageDown': act = 'next'; break;            // clickers: always move on
+      case 'PageUp': act = 'prev'; break;
+      case 'ArrowRight': if (!widget) { act = 'next'; } break;
+      case 'ArrowLeft': if (!widget) { act = 'prev'; } break;
+      case ' ': if (!widget && tag !== 'button') { act = 'next'; } break;
+      case 'Home': if (!widget) { act = 'first'; } break;
+      case 'End': if (!widget) { act = 'last'; } break;
+      case 'p': case 'P': if (!typing) { act = 'present'; } break;
+      case 'Escape':
+        if (t && t.blur && t !== document.body) { t.blur(); }
+        return;
+    }
+    if (act && press(act)) { e.preventDefault(); e.stopPropagation(); }
+  }, true);
+})();
+</script>
+"""
+
+BASE_CSS = """
+<style>
+.st-key-deck_hidden { display: none !important; }
+.st-key-deck_nav { margin-top: 0.5rem; }
+.st-key-deck_plotly_warmup { position: absolute; left: -9999px; width: 300px; height: 10px; overflow: hidden; }
+.deck-counter { color: #5a5a5a; font-size: 0.95rem; }
+[data-testid="stGraphVizChart"] svg { width: 100%; height: 42vh; }
+</style>
+"""
+
+PRESENT_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
+.block-container, [data-testid="stMainBlockContainer"] {
+  padding-top: 2.2rem !important; padding-bottom: 1rem !important; max-width: 92vw !important; }
+[data-testid="stMain"] h2 { font-size: clamp(2.2rem, 4.2vw, 4.2rem); line-height: 1.15; padding-bottom: 0.4rem; }
+[data-testid="stMain"] .stMarkdown p, [data-testid="stMain"] .stMarkdown li {
+  font-size: clamp(1.25rem, 2.1vw, 2.1rem); line-height: 1.35; }
+[data-testid="stMain"] .stMarkdown code { font-size: 0.85em; }
+[data-testid="stGraphVizChart"] svg { height: 34vh; }
+[data-testid="stMain"] .stMarkdown pre code { font-size: clamp(0.8rem, 1.1vw, 1.15rem); line-height: 1.3; }
+</style>
+"""

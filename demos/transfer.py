@@ -1,0 +1,156 @@
+"""Transfer learning ("Commerce"): frozen Inception-v3 features + a linear classifier, in the slide.
+
+Slides "Re-Using Pre-Built Networks" and "'Commerce' Cars".
+Options: ``classes`` (number of your own classes to start with, default 2).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from demos._inception import inception
+
+OKABE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
+
+
+@st.cache_data(show_spinner=False)
+def _cached_lfw():
+    from models.session2.transfer import load_cached_features
+
+    return load_cached_features()
+
+
+@st.cache_data(show_spinner="Inception-v3 features of an uploaded photo…", max_entries=256)
+def _image_features(data: bytes, name: str):
+    """(2048-d features, thumbnail, error) for one uploaded file."""
+    from models.session2.images import ImageError, fit_within, load_image_bytes
+    from models.session2.inception import features
+
+    try:
+        img = load_image_bytes(data, name)
+    except ImageError as err:
+        return None, None, str(err)
+    return features(inception(), [img.array])[0], fit_within(img.array, 160), None
+
+
+def render(key_prefix: str = "transfer", classes: str = "2", **_):
+    kp = key_prefix
+    st.caption("Features: Google's **Inception-v3** (2015 ImageNet weights), frozen; its 2048-number summary of "
+               "each photo feeds a linear classifier (scikit-learn). The 2016 notebook used GoogLeNet + LinearSVC.")
+    builtin, own = st.tabs(["Built-in: faces vs non-faces", "Your own classes"])
+    with builtin:
+        _builtin(kp)
+    with own:
+        _own(kp, classes)
+
+
+def _builtin(kp):
+    import numpy as np
+
+    from models.session2.transfer import LFW_CLASSES, LFW_SIZE, lfw, lfw_rgb
+
+    imgs, y = lfw()
+    live = st.session_state.get(f"{kp}_live_feats")
+    c1, c2 = st.columns([2, 1])
+    c1.markdown(f"scikit-image's LFW subset: **{int(y.sum())} faces and {int((1 - y).sum())} non-faces**, "
+                f"25×25 grey crops (upsampled to {LFW_SIZE} px for the CNN). Same linear classifier "
+                "(standardise + logistic regression), 5-fold cross-validation, on two inputs:")
+    if c2.button("Recompute CNN features live", key=f"{kp}_action",
+                 help="Run Inception-v3 on all 200 crops now (about 5–10 s here) instead of the cached result."):
+        bar = st.progress(0.0, "Inception-v3 on 200 crops…")
+        from models.session2.inception import features
+
+        live = features(inception(), lfw_rgb(), LFW_SIZE, progress=lambda d, n: bar.progress(d / n, f"{d}/{n} crops"))
+        bar.empty()
+        st.session_state[f"{kp}_live_feats"] = live
+    from models.session2.transfer import raw_pixels
+
+    feats = live if live is not None else _cached_lfw()
+    cnn = _cv_cached(feats)
+    raw = _cv_cached(raw_pixels())
+    m = st.columns(3)
+    m[0].metric("CNN features (2048-d)", f"{cnn['mean']:.1%}", help=f"folds: {np.round(cnn['folds'], 3).tolist()}")
+    m[1].metric("Raw pixels (625-d)", f"{raw['mean']:.1%}", help=f"folds: {np.round(raw['folds'], 3).tolist()}")
+    m[2].metric("Errors", f"{round((1 - cnn['mean']) * 200)} vs {round((1 - raw['mean']) * 200)}",
+                help="Misclassified crops out of 200 (held-out folds): CNN features vs raw pixels.")
+    st.caption(("Features computed live just now." if live is not None else
+                "Features from the cached file (made by `python -m models.session2.transfer`); press the button to "
+                "recompute them here.") + " Cross-validation runs live on every visit.")
+    # Held-out predictions: the crops the CNN features found hardest (closest to the boundary or wrong)
+    dec = cnn["decision"]
+    order = np.argsort(np.where((dec > 0) == (y == 1), np.abs(dec), -np.abs(dec)))[:12]
+    cols = st.columns(12)
+    for col, i in zip(cols, order):
+        pred = int(dec[i] > 0)
+        col.image(np.kron(imgs[i], np.ones((3, 3), np.uint8)), width="stretch")
+        col.caption(f"{'' if pred == y[i] else 'WRONG: '}{LFW_CLASSES[pred]} {dec[i]:+.2f}")
+    st.caption("The 12 hardest held-out crops for the CNN-feature classifier: prediction and signed decision value "
+               "(positive = face); WRONG marks a mistake.")
+
+
+@st.cache_data(show_spinner=False)
+def _cv_cached(x):
+    from models.session2.transfer import cross_validate, lfw
+
+    return cross_validate(x, lfw()[1])
+
+
+def _own(kp, classes):
+    import numpy as np
+
+    from models.session2.transfer import fit, predict_with_distance
+
+    try:
+        n0 = max(2, min(6, int(classes)))
+    except ValueError:
+        n0 = 2
+    st.markdown("Name two or more classes, upload a few photos of each (5–10 is plenty), then upload test photos. "
+                "Only a linear classifier is trained: seconds, on a CPU.")
+    n = st.number_input("Number of classes", 2, 6, n0, key=f"{kp}_n", help="Two or more.")
+    defaults = ["classic car", "modern car", "class 3", "class 4", "class 5", "class 6"]
+    names, feats, labels = [], [], []
+    cols = st.columns(int(n))
+    for c, col in enumerate(cols):
+        name = col.text_input(f"Class {c + 1} name", defaults[c], key=f"{kp}_name{c}", max_chars=40,
+                              help="Any name; it labels the predictions.").strip() or f"class {c + 1}"
+        names.append(name)
+        files = col.file_uploader(f"Photos of '{name}'", accept_multiple_files=True, key=f"{kp}_files{c}",
+                                  help="JPEG/PNG/WebP…; bad files are skipped with a message.")
+        for f in files or []:
+            v, _, err = _image_features(f.getvalue(), f.name)
+            if err:
+                col.warning(err)
+            else:
+                feats.append(v)
+                labels.append(c)
+        col.caption(f"{sum(1 for lab in labels if lab == c)} usable photo(s)")
+    if len(set(names)) < len(names):
+        st.warning("Two classes share a name: give each class its own name.")
+        return
+    counts = np.bincount(labels, minlength=int(n)) if labels else np.zeros(int(n), int)
+    if (counts == 0).any():
+        st.info("Upload at least one photo for every class to train the classifier.")
+        return
+    clf = fit(np.stack(feats), np.array(labels))
+    train_acc = float((clf.predict(np.stack(feats)) == np.array(labels)).mean())
+    st.success(f"Trained a LinearSVC on {len(labels)} photos ({', '.join(f'{k}: {c}' for k, c in zip(names, counts))}); "
+               f"training accuracy {train_acc:.0%}.")
+    tests = st.file_uploader("Test photos", accept_multiple_files=True, key=f"{kp}_test",
+                             help="Photos the classifier has not seen.")
+    shown = []
+    for f in tests or []:
+        v, thumb, err = _image_features(f.getvalue(), f.name)
+        if err:
+            st.warning(err)
+            continue
+        pred, dist = predict_with_distance(clf, v[None])
+        shown.append((thumb, f.name, names[int(pred[0])], float(dist[0])))
+    if shown:
+        st.caption((f"Distance from the boundary (the SVM's decision value; ±1 is the margin): positive means "
+                    f"'{names[1]}', negative '{names[0]}'." if len(names) == 2 else
+                    "Distance of each photo from its winning class's one-vs-rest boundary (±1 is the margin)."))
+        grid = st.columns(4)
+        for i, (thumb, fname, label, dist) in enumerate(shown):
+            with grid[i % len(grid)]:
+                st.image(thumb, width="stretch")
+                st.markdown(f"**{label}**  \nDistance from boundary = {dist:+.2f}  \n`{fname}`")
+        st.session_state[f"{kp}_predictions"] = [(fname, label, dist) for _, fname, label, dist in shown]

@@ -1,0 +1,180 @@
+"""The deck in Debian's Chromium against a real Streamlit server: keys, URLs, Back, present mode."""
+import os
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from deck.parser import load_deck
+from deck.rehearse import wait_settled
+
+ROOT = Path(__file__).resolve().parents[2]
+DECK = load_deck(os.environ.get("DECK_SLIDES_DIR", ROOT / "slides"))
+TALK = DECK.talks[0]
+
+OVERFLOW_JS = """() => {
+  const els = [document.querySelector('[data-testid="stMain"]'),
+               document.querySelector('[data-testid="stAppViewContainer"]'),
+               document.scrollingElement].filter(Boolean);
+  return Math.max(...els.map(e => e.scrollHeight - e.clientHeight));
+}"""
+
+
+def query(page: Page) -> dict:
+    return {k: v[0] for k, v in parse_qs(page.evaluate("location.search").lstrip("?")).items()}
+
+
+def h2(page: Page):
+    return page.locator("[data-testid='stMain'] h2").first
+
+
+def wait_title(page: Page, title: str):
+    expect(h2(page)).to_have_text(title, timeout=15000)
+
+
+def open_slide(page: Page, url: str, **params):
+    qs = "&".join(f"{k}={v}" for k, v in params.items())
+    page.goto(f"{url}/?{qs}")
+    page.wait_for_selector(".st-key-deck_next button", timeout=30000)
+    page.wait_for_function("window.__deckKeys === true", timeout=10000)  # key handler installed
+
+
+def test_arrow_through_a_whole_section(page: Page, deck_url, shots):
+    section = TALK.sections[0]
+    open_slide(page, deck_url, talk=TALK.id, section=section.id, slide=1)
+    wait_title(page, section.slides[0].title)
+    keys = ["ArrowRight", "PageDown", " "]
+    for i, slide in enumerate(section.slides[1:], start=2):
+        page.keyboard.press(keys[i % 3])
+        wait_title(page, slide.title)
+        page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").wait_for()
+        q = query(page)
+        assert (q["talk"], q["section"], q["slide"]) == (TALK.id, section.id, str(i)), q
+    page.screenshot(path=str(shots / "section-end.png"))
+    page.keyboard.press("PageUp")
+    wait_title(page, section.slides[-2].title)
+    page.keyboard.press("ArrowLeft")
+    wait_title(page, section.slides[-3].title)
+    page.keyboard.press("End")
+    wait_title(page, TALK.slides[-1].title)
+    page.keyboard.press("Home")
+    wait_title(page, TALK.slides[0].title)
+
+
+def test_deep_link_back_button_and_bad_link(page: Page, deck_url):
+    section = TALK.sections[1]
+    open_slide(page, deck_url, talk=TALK.id, section=section.id, slide=3)
+    wait_title(page, section.slides[2].title)
+    page.keyboard.press("ArrowRight")
+    wait_title(page, section.slides[3].title)
+    page.keyboard.press("ArrowRight")
+    wait_title(page, section.slides[4].title)
+    page.go_back()
+    wait_title(page, section.slides[3].title)
+    page.go_back()
+    wait_title(page, section.slides[2].title)
+    assert query(page)["slide"] == "3"
+    open_slide(page, deck_url, talk=TALK.id, section=section.id, slide=999)
+    wait_title(page, section.slides[-1].title)
+    expect(page.get_by_text(f"has {len(section.slides)} slides")).to_be_visible()
+    open_slide(page, deck_url, talk="no-such-talk")
+    wait_title(page, DECK.talks[0].slides[0].title)
+
+
+def test_jump_from_table_of_contents(page: Page, deck_url):
+    talk = DECK.talks[1]
+    open_slide(page, deck_url, talk=talk.id)
+    wait_title(page, talk.slides[0].title)
+    target = talk.sections[-1]
+    page.get_by_role("button", name=target.title, exact=True).click()
+    wait_title(page, target.slides[0].title)
+    assert query(page)["section"] == target.id
+
+
+def _text_slides(talk):
+    """Slides of text and diagrams only (no live demo)."""
+    return [s for s in talk.slides if all(seg.kind in ("markdown", "dot") for seg in s.segments)]
+
+
+@pytest.mark.parametrize("talk", DECK.talks, ids=[t.id for t in DECK.talks])
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
+def test_present_mode_text_slides_fit_without_scrolling(page: Page, deck_url, shots, size, talk):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    first = talk.slides[0]
+    open_slide(page, deck_url, talk=talk.id, section=first.section_id, slide=1, present=1)
+    wait_title(page, first.title)
+    expect(page.locator("[data-testid='stSidebar']")).to_be_hidden()
+    page.screenshot(path=str(shots / f"present-{talk.id}-{size[1]}p.png"))
+    too_tall = []
+    text_ids = {s.index for s in _text_slides(talk)}
+    for slide in talk.slides[1:]:
+        page.keyboard.press("ArrowRight")
+        page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").wait_for()
+        wait_title(page, slide.title)
+        if slide.index in text_ids:
+            if any(seg.kind == "dot" for seg in slide.segments):
+                page.locator("[data-testid='stGraphVizChart'] svg").first.wait_for()
+            wait_settled(page, 15)  # the previous slide's elements are gone once the run ends
+            over = page.evaluate(OVERFLOW_JS)
+            if over > 2:
+                too_tall.append(f"{slide.source} '{slide.title}' overflows by {over}px")
+    assert query(page).get("present") == "1"
+    assert not too_tall, "\n".join(too_tall)
+
+
+def test_present_toggle_key_and_presenter_view(page: Page, deck_url, shots):
+    slide = TALK.slides[3]
+    open_slide(page, deck_url, talk=TALK.id, section=slide.section_id, slide=slide.number_in_section)
+    wait_title(page, slide.title)
+    page.keyboard.press("p")
+    expect(page.locator("[data-testid='stSidebar']")).to_be_hidden()
+    page.wait_for_function("location.search.includes('present=1')")
+    page.keyboard.press("p")
+    page.wait_for_function("!location.search.includes('present=1')")
+    link = page.get_by_role("link", name="Open presenter view")
+    href = link.get_attribute("href")
+    assert "view=presenter" in href and "ch=" in href
+    pv = page.context.new_page()
+    pv.goto(f"{deck_url}/{href.lstrip('/')}" if href.startswith("?") else href)
+    expect(pv.locator("h2").first).to_have_text(slide.title, timeout=15000)
+    page.bring_to_front()
+    page.keyboard.press("ArrowRight")
+    wait_title(page, TALK.slides[4].title)
+    expect(pv.locator("h2").first).to_have_text(TALK.slides[4].title, timeout=5000)
+    expect(pv.get_by_text(f"Next: {TALK.slides[5].title}")).to_be_visible()
+    pv.get_by_role("button", name="Start timer here").click()
+    expect(pv.get_by_text("you should be on")).to_be_visible(timeout=5000)
+    pv.screenshot(path=str(shots / "presenter-view.png"))
+
+
+def test_audience_follows_presenter_live(page: Page, deck_url, browser, shots):
+    slide = TALK.slides[1]
+    open_slide(page, deck_url, talk=TALK.id, section=slide.section_id, slide=slide.number_in_section)
+    wait_title(page, slide.title)
+    page.get_by_text("Audience follow mode").click()
+    page.get_by_role("button", name="Start a live room").click()
+    page.wait_for_function("location.search.includes('key=')")
+    q = query(page)
+    room, key = q["room"], q["key"]
+    audience_ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    audience = audience_ctx.new_page()
+    audience.goto(f"{deck_url}/?room={room}")
+    expect(audience.locator("[data-testid='stMain'] h2").first).to_have_text(slide.title, timeout=20000)
+    expect(audience.get_by_text("Following the presenter live")).to_be_visible()
+    page.bring_to_front()
+    page.keyboard.press("ArrowRight")
+    wait_title(page, TALK.slides[2].title)
+    t0 = time.perf_counter()
+    expect(audience.locator("[data-testid='stMain'] h2").first).to_have_text(TALK.slides[2].title, timeout=5000)
+    lag = time.perf_counter() - t0
+    assert lag < 1.5, f"audience lagged {lag:.2f} s"
+    assert key not in audience.content() and "key=" not in audience.evaluate("location.search")
+    audience.screenshot(path=str(shots / "audience-following.png"))
+    audience.keyboard.press("ArrowLeft")  # browse back on their own
+    expect(audience.locator("[data-testid='stMain'] h2").first).to_have_text(TALK.slides[1].title)
+    expect(audience.get_by_role("button", name="Back to live")).to_be_visible()
+    audience.get_by_role("button", name="Back to live").click()
+    expect(audience.locator("[data-testid='stMain'] h2").first).to_have_text(TALK.slides[2].title, timeout=5000)
+    audience_ctx.close()

@@ -1,0 +1,164 @@
+"""AppTest of the deck: every slide of every section renders, and the controls move as they should.
+
+The walk discovers slides from the slide files, so a new slide or section needs no new test code.
+"""
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from deck import live
+from deck.parser import load_deck
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "streamlit_app.py")
+FIXTURE = ROOT / "tests" / "fixtures" / "slides"
+
+
+def new_app(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def title(at: AppTest) -> str:
+    return at.main.header[0].value
+
+
+def counter(at: AppTest) -> str:
+    return next(m.value for m in at.main.markdown if "deck-counter" in m.value)
+
+
+@pytest.fixture
+def fixture_deck(monkeypatch):
+    monkeypatch.setenv("DECK_SLIDES_DIR", str(FIXTURE))
+
+
+def _sections():
+    deck = load_deck(ROOT / "slides")
+    return [pytest.param(t.id, sec.id, [(s.number_in_section, s.title) for s in sec.slides],
+                         id=f"{t.id}/{sec.id}") for t in deck.talks for sec in t.sections]
+
+
+@pytest.mark.parametrize("talk_id, section_id, slides", _sections())
+def test_every_slide_renders(talk_id, section_id, slides):
+    """Open every slide of every section by its URL: no exception, the right title, no error box."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    for number, slide_title in slides:
+        at.query_params.clear()
+        at.query_params.update({"talk": talk_id, "section": section_id, "slide": str(number)})
+        at.run()
+        where = f"{talk_id}/{section_id}/{number}"
+        assert not at.exception, f"{where}: {at.exception}"
+        assert title(at) == slide_title, where
+        assert not at.main.error, f"{where}: {[e.value for e in at.main.error]}"
+        assert not at.main.warning or all("demo" in w.value.lower() or "upload" in w.value.lower()
+                                          for w in at.main.warning), where
+
+
+def test_next_prev_first_last(fixture_deck):
+    at = new_app()
+    assert title(at) == "Alpha One"
+    assert at.query_params["slide"] == "1" and at.query_params["section"] == "first"
+    assert at.button(key="deck_prev").disabled
+    at.button(key="deck_next").click().run()
+    assert title(at) == "Alpha Two" and counter(at).startswith("<span class='deck-counter'>Slide 2 / 5")
+    assert at.query_params["slide"] == "2"
+    at.button(key="deck_last").click().run()
+    assert title(at) == "Beta Two" and at.query_params["section"] == "second"
+    assert at.button(key="deck_next").disabled
+    at.button(key="deck_prev").click().run()
+    assert title(at) == "Beta One"
+    at.button(key="deck_first").click().run()
+    assert title(at) == "Alpha One"
+
+
+def test_deep_link_and_sidebar(fixture_deck):
+    at = new_app(talk="alpha-talk", section="second", slide="2")
+    assert title(at) == "Beta Two"
+    at.button(key="deck_sec_alpha-talk_first").click().run()
+    assert title(at) == "Alpha One"
+    at.selectbox(key="deck_jump").set_value(2).run()
+    assert title(at) == "Alpha Three"
+    at.button(key="deck_talk_beta-talk").click().run()
+    assert title(at) == "Gamma One" and at.query_params["talk"] == "beta-talk"
+
+
+def test_bad_url_lands_nearby_with_notice(fixture_deck):
+    at = new_app(talk="alpha-talk", section="second", slide="42")
+    assert title(at) == "Beta Two"
+    assert "has 2 slides" in at.main.warning[0].value
+    assert at.query_params["slide"] == "2"  # the URL now names the slide shown
+    at = new_app(talk="no-such-talk")
+    assert title(at) == "Alpha One" and "no talk" in at.main.warning[0].value
+    assert not at.exception
+
+
+def test_present_mode_toggle_and_flag(fixture_deck):
+    at = new_app(talk="alpha-talk", section="first", slide="3")
+    assert len(at.sidebar.button) > 0
+    at.button(key="deck_present").click().run()
+    assert at.query_params["present"] == "1" and title(at) == "Alpha Three"
+    assert len(at.sidebar.button) == 0  # no sidebar content in present mode
+    at.button(key="deck_next").click().run()
+    assert at.query_params["present"] == "1" and title(at) == "Beta One"
+    at.button(key="deck_present").click().run()
+    assert "present" not in at.query_params and title(at) == "Beta One"
+
+
+def test_malformed_slide_file_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    talk = tmp_path / "t"
+    talk.mkdir()
+    (talk / "talk.toml").write_text('title = "x"\ndate = "2016"\nspeaker = "y"\n', encoding="utf-8")
+    (talk / "01-a.md").write_text("title: S\n---\nno title\n", encoding="utf-8")
+    monkeypatch.setenv("DECK_SLIDES_DIR", str(tmp_path))
+    at = new_app()
+    assert not at.exception
+    assert "01-a.md:3:" in at.main.error[0].value
+
+
+def test_presenter_view_follows_channel(fixture_deck):
+    channel = live.new_channel()
+    at = new_app(view="presenter", ch=channel)
+    assert "Waiting for the deck window" in at.main.info[0].value
+    deck = load_deck(FIXTURE)
+    live.publish(channel, "alpha-talk", 1)
+    at.run()
+    assert at.main.header[0].value == "Alpha Two"
+    assert any("A diagram." in m.value for m in at.main.markdown)
+    assert any("**Next:** Alpha Three" in m.value for m in at.main.markdown)
+    at.button(key="pv_start").click().run()
+    assert at.main.metric[0].label == "Elapsed"
+    assert any("you should be on **slide" in m.value for m in at.main.markdown)
+    assert deck.talks[0].slides[1].title == "Alpha Two"
+
+
+def test_deck_window_publishes_its_position(fixture_deck):
+    at = new_app(talk="alpha-talk", section="second", slide="1")
+    channel = at.session_state["deck_channel"]
+    assert live.read(channel).index == 3
+    at.button(key="deck_next").click().run()
+    assert live.read(channel).index == 4
+
+
+def test_title_slide_does_not_import_torch():
+    """The first slide must stay light: run the app in a fresh interpreter and look at sys.modules."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from streamlit.testing.v1 import AppTest; "
+            f"at = AppTest.from_file({APP!r}, default_timeout=60).run(); "
+            "assert not at.exception, at.exception; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ}, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_demo_url_settings_stay_with_their_slide(fixture_deck):
+    at = new_app(talk="alpha-talk", section="first", slide="2", pg_seed="7")
+    assert at.query_params["pg_seed"] == "7"  # kept while on its slide
+    at.button(key="deck_next").click().run()
+    assert "pg_seed" not in at.query_params
