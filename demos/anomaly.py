@@ -1,6 +1,7 @@
 """Anomaly detection with an autoencoder (784 -> 50 tanh -> 784 sigmoid) on MNIST digits.
 
-Slides "Bonus : Anomaly Detection", "Using an Autoencoder". Options: ``heldout`` (digit class left
+Slides "Bonus : Anomaly Detection", "Using an Autoencoder". Draw a digit (streamlit-drawable-canvas) or
+upload one to see where its error falls. Options: ``heldout`` (digit class left
 out of training for the ROC curve, default 0), ``probe`` (test, shifted, noise, blank, inverted).
 """
 from __future__ import annotations
@@ -123,9 +124,27 @@ def render(key_prefix: str = "anomaly", heldout: str = "0", probe: str = "test",
     pkey = probe if probe in PROBES else "test"
     choice = c1.radio("Try", list(PROBES), index=list(PROBES).index(pkey), format_func=PROBES.get,
                       key=k("probe"), help="Built-in probes; or upload your own digit on the right.")
+    drawn = None
+    with c2:
+        try:
+            from streamlit_drawable_canvas import st_canvas
+
+            st.caption("Draw a digit (white on black), or upload one below")
+            canvas = st_canvas(stroke_width=16, stroke_color="#FFFFFF", background_color="#000000", height=196,
+                               width=196, drawing_mode="freedraw", key=k("canvas"), return_image_data=True)
+            if canvas is not None and canvas.image_data is not None and np.asarray(canvas.image_data)[..., :3].max() > 0:
+                drawn = np.asarray(canvas.image_data)[..., :3].astype("uint8")
+        except Exception:  # component missing or broken: the upload still works
+            st.caption("(drawing pad unavailable here: upload a picture of a digit instead)")
     up = c2.file_uploader("Upload a digit (PNG/JPEG, any size, dark on light or light on dark)",
                           type=None, key=k("upload"), help="One handwritten digit; it is centred and shrunk to 28×28 like MNIST.")
     img, label = _probe(choice, x), PROBES[choice]
+    if drawn is not None:
+        from PIL import Image
+
+        from models.session3.autoencoder import prepare_upload
+
+        img, label = prepare_upload(Image.fromarray(drawn)), "your drawing"
     if up is not None:
         got, msg = _read_upload(up)
         if msg:

@@ -54,3 +54,24 @@ def test_demo_renders_in_chromium(server, demo, expect):
         errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
         browser.close()
     assert errors == 0 and "Traceback" not in body
+
+
+def test_anomaly_scores_a_drawn_digit(server):
+    """Draw a stroke on the pad (fabric.js upper canvas); the slide then scores 'your drawing'."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2000})
+        page.goto(f"{server}/?demo=anomaly")
+        pad = page.locator("canvas.upper-canvas").first
+        pad.wait_for(timeout=60_000)
+        box = pad.bounding_box()
+        x0, y0 = box["x"] + box["width"] / 2, box["y"] + 40          # below the pad's toolbar
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        for i in range(1, 25):
+            page.mouse.move(x0 + i % 3, y0 + 5 * i, steps=3)
+        page.mouse.up()
+        page.get_by_text("for your drawing").first.wait_for(timeout=60_000)
+        browser.close()
