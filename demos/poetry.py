@@ -1,0 +1,131 @@
+"""Shakespeare by checkpoint: sample a character-level 2xGRU at several points of its training.
+
+Slides "Chaining Outputs to Inputs", "Learning Character Sequences", "Poetry : Epoch 1/100/1000",
+"Plays : Epoch 338". Options: ``checkpoint`` (index into the shipped list, or "last"), ``temperature``,
+``prime``, ``length``, ``seed``, ``compare`` ("1" to show every checkpoint side by side by default),
+``gpt`` ("1" to open the 2017 -> today comparison with a small transformer).
+"""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+MAX_PRIME = 500
+
+
+@st.cache_resource(show_spinner="Loading the char-RNN checkpoints...")
+def _checkpoints():
+    """[(label, model, vocab, meta)] in training order."""
+    import torch
+
+    from models.session3 import manifest
+    from models.session3.charrnn import load_checkpoint
+
+    torch.set_num_threads(1)
+    out = []
+    for e in sorted(manifest.entries("charrnn_"), key=lambda e: e["metrics"]["iteration"]):
+        model, vocab, meta = load_checkpoint(manifest.path_of(e))
+        label = f"iteration {meta['iteration']:,} ({meta['epochs']:.2f} epochs) · val loss {meta['val_loss']:.3f}"
+        out.append((label, model, vocab, meta))
+    return out
+
+
+@st.cache_resource(show_spinner="Loading the small transformer...")
+def _gpt():
+    """(model, vocab, meta, manifest entry) of the shipped character GPT, or None."""
+    import torch
+
+    from models.session3 import manifest
+    from models.session3.chargpt import load_gpt
+
+    torch.set_num_threads(1)
+    ents = manifest.entries("chargpt_")
+    if not ents:
+        return None
+    model, vocab, meta = load_gpt(manifest.path_of(ents[-1]))
+    return model, vocab, meta, ents[-1]
+
+
+def _float(v, default):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return default
+
+
+def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: str = "0.8",
+           prime: str = "HAMLET\n", length: str = "300", seed: str = "1", compare: str = "0", gpt: str = "0",
+           **_options) -> None:
+    from models.session3.charrnn import sample
+
+    k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
+    cks = _checkpoints()
+    if not cks:
+        st.error("No char-RNN checkpoints shipped (run python -m models.session3.train_charrnn).")
+        return
+    labels = [c[0] for c in cks]
+    try:
+        start = int(checkpoint) % len(cks)
+    except ValueError:
+        start = len(cks) - 1
+    label = st.select_slider("Checkpoint (training progress)", labels, value=labels[start], key=k("ckpt"),
+                             help="Saved along one training run: early = gibberish, later = word-like, then verse.")
+    c1, c2, c3 = st.columns(3)
+    temp = c1.slider("Temperature", 0.1, 1.5, min(max(_float(temperature, 0.8), 0.1), 1.5), 0.05, key=k("temp"),
+                     help="Divides the logits: low = safe and repetitive, high = adventurous and misspelt.")
+    n = c2.slider("Length (characters)", 50, 1500, int(min(max(_float(length, 300), 50), 1500)), 50, key=k("len"),
+                  help="How many characters to sample.")
+    sd = c3.number_input("Seed", 0, 1_000_000, int(_float(seed, 1)), key=k("seed"),
+                         help="Same seed + same prime = the same random numbers for every checkpoint.")
+    st.session_state.setdefault(k("prime"), str(prime).replace("\\n", "\n"))
+    st.text_area("Prime text", key=k("prime"), height=68, max_chars=5000,
+                 help="The model reads this first, then continues it. Speaker names in capitals start a speech.")
+    raw = st.session_state[k("prime")]
+    _, model, vocab, meta = cks[labels.index(label)]
+    prime_txt = raw[-MAX_PRIME:]
+    if len(raw) > MAX_PRIME:
+        st.info(f"Only the last {MAX_PRIME} of {len(raw):,} prime characters are used.")
+    dropped = sorted({ch for ch in prime_txt if ch not in vocab.chars})
+    if dropped:
+        st.warning("Characters the model never saw are skipped: " + " ".join(repr(c) for c in dropped[:12]))
+    if not vocab.encode(prime_txt):
+        st.caption("Empty prime: starting from a new line.")
+
+    box = st.empty()
+    text, t0 = "", time.perf_counter()
+    for i, ch in enumerate(sample(model, vocab, prime_txt, length=n, temperature=temp, seed=int(sd))):
+        text += ch
+        if i % 25 == 0:
+            box.code(prime_txt + text, language=None)
+    box.code(prime_txt + text, language=None)
+    secs = time.perf_counter() - t0
+    st.caption(f"{n} characters in {secs:.2f} s ({n / max(secs, 1e-6):,.0f} chars/s) · {label} · "
+               f"trained {meta['seconds'] / 60:.1f} min on one shared CPU thread.")
+
+    if st.toggle("Same seed, every checkpoint", value=str(compare) == "1", key=k("compare"),
+                 help="Sample 200 characters from each checkpoint with the same seed, prime and temperature."):
+        cols = st.columns(3)
+        for j, (lab, m, v, _) in enumerate(cks):
+            out = "".join(sample(m, v, prime_txt, length=200, temperature=temp, seed=int(sd)))
+            cols[j % 3].markdown(f"**{lab}**")
+            cols[j % 3].code(prime_txt + out, language=None, wrap_lines=True)
+
+    if st.toggle("2017 → today: a small transformer on the same text", value=str(gpt) == "1", key=k("gpt"),
+                 help="A GPT-2-style model (Hugging Face transformers, trained from scratch by our script), "
+                      "similar parameter count, same data split."):
+        got = _gpt()
+        if got is None:
+            st.info("No transformer checkpoint shipped (python -m models.session3.train_chargpt).")
+            return
+        from models.session3.chargpt import sample_gpt
+
+        gm, gv, gmeta, gentry = got
+        rnn_best = cks[-1][3]
+        st.caption(f"2×GRU: val loss {rnn_best['val_loss']:.3f} after {rnn_best['seconds'] / 60:.0f} min · "
+                   f"GPT (3 layers, 4 heads, 128-d, {sum(p.numel() for p in gm.parameters()):,} parameters): "
+                   f"val loss {gmeta['val_loss']:.3f} after {gmeta['seconds'] / 60:.0f} min, iteration "
+                   f"{gmeta['iteration']:,}; both on one shared CPU thread, same validation characters "
+                   "(the GPT reads them with its 128-character training context).")
+        out = "".join(sample_gpt(gm, gv, prime_txt, length=min(n, 300), temperature=temp, seed=int(sd)))
+        st.code(prime_txt + out, language=None, wrap_lines=True)

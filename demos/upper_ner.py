@@ -1,0 +1,108 @@
+"""Learning proper nouns from lower-case vectors: spaCy on mixed / lower / UPPER case vs our BiGRU.
+
+Slides "Learning Named Entity Recognition", "RNN Tagger Network". Options: ``sentence`` (default: the
+notebook's first example), ``preset`` (0, 1, 2: the notebook's three sentences).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+NOTEBOOK_SENTENCES = [
+    "Dr. Andrews works at Red Cat Labs.",
+    "Let's see what part of speech analysis on this sample text looks like.",
+    "When are you off to New York, Chaitanya?",
+]
+MAX_CHARS = 400
+MAX_TOKENS = 60
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+@st.cache_resource(show_spinner="Loading spaCy and the BiGRU tagger...")
+def _assets():
+    import torch
+
+    from models.session3 import manifest
+    from models.session3.tagger import load_spacy, load_tagger
+
+    torch.set_num_threads(1)
+    ents = manifest.entries("tagger_bigru")
+    if not ents:
+        return None, None
+    load_spacy()
+    return load_tagger(manifest.path_of(ents[0])), ents[0]
+
+
+def _metrics_table(m):
+    rows = []
+    for who, label in (("spacy", "spaCy tagger"), ("rnn", "our BiGRU (lower-case GloVe)")):
+        for case in ("mixed", "lower", "UPPER"):
+            rows.append({"tagger": label, "text case": case,
+                         "precision": m[f"{who}_{case}_precision"], "recall": m[f"{who}_{case}_recall"],
+                         "F1": m[f"{who}_{case}_f1"]})
+    return rows
+
+
+def render(key_prefix: str = "upper_ner", sentence: str = "", preset: str = "0", **_options) -> None:
+    import plotly.graph_objects as go
+
+    from models.session3.tagger import nnp_labels, predict, tag_tokens, tokenize
+
+    k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
+    model, entry = _assets()
+    if model is None:
+        st.error("The tagger checkpoint is not shipped (python -m models.session3.train_tagger).")
+        return
+    try:
+        start = NOTEBOOK_SENTENCES[int(preset) % 3]
+    except ValueError:
+        start = NOTEBOOK_SENTENCES[0]
+    st.session_state.setdefault(k("sentence"), sentence or start)
+
+    def _set(s):
+        st.session_state[k("sentence")] = s
+
+    cols = st.columns(3)
+    for i, (col, s) in enumerate(zip(cols, NOTEBOOK_SENTENCES)):
+        col.button(s, key=k(f"preset_{i}"), on_click=_set, args=(s,), width="stretch",
+                   help="One of the notebook's three test sentences.")
+    st.text_input("Sentence", key=k("sentence"), max_chars=2000,
+                  help="Any English sentence; it is tagged as typed, in UPPER CASE and in lower case.")
+    raw = st.session_state[k("sentence")]
+    if not raw.strip():
+        st.warning("Type a sentence to tag.")
+    else:
+        text = raw[:MAX_CHARS]
+        if len(raw) > MAX_CHARS:
+            st.info(f"Only the first {MAX_CHARS} of {len(raw):,} characters are tagged.")
+        words, spaces = tokenize(text)
+        words, spaces = words[:MAX_TOKENS], spaces[:MAX_TOKENS]
+        tags = {case: tag_tokens([f(w) for w in words], spaces)
+                for case, f in (("mixed", lambda w: w), ("UPPER", str.upper), ("lower", str.lower))}
+        rnn = predict(model, [words])[0]
+        mark = lambda t: f"{t}  ◆" if t == "NNP" else t  # noqa: E731
+        st.dataframe({"token": words,
+                      "spaCy · as typed": [mark(t) for t in tags["mixed"]],
+                      "spaCy · UPPER": [mark(t) for t in tags["UPPER"]],
+                      "spaCy · lower": [mark(t) for t in tags["lower"]],
+                      "BiGRU · any case": ["NNP  ◆" if r else "·" for r in rnn]},
+                     hide_index=True, width="stretch")
+        agree = {c: sum(a == b for a, b in zip(nnp_labels(tags[c]), nnp_labels(tags["mixed"]))) for c in ("UPPER", "lower")}
+        rnn_agree = sum(a == b for a, b in zip(rnn, nnp_labels(tags["mixed"])))
+        st.caption(f"◆ = proper noun (NNP). Agreement with spaCy-as-typed on this sentence: spaCy UPPER "
+                   f"{agree['UPPER']}/{len(words)}, spaCy lower {agree['lower']}/{len(words)}, BiGRU {rnn_agree}/{len(words)}. "
+                   "The BiGRU reads only lower-cased GloVe vectors, so its answer is the same in every case.")
+
+    m = entry["metrics"]
+    st.markdown(f"**Held-out scores** ({m['heldout_sentences']:,} Shakespeare sentences; truth = spaCy's NNP tags on "
+                "the original mixed-case text, so spaCy-mixed is the reference)")
+    rows = _metrics_table(m)
+    fig = go.Figure()
+    for i, who in enumerate(("spaCy tagger", "our BiGRU (lower-case GloVe)")):
+        sel = [r for r in rows if r["tagger"] == who]
+        fig.add_trace(go.Bar(x=[r["text case"] for r in sel], y=[r["F1"] for r in sel], name=who,
+                             marker_color=OKABE_ITO[i * 2], text=[f"{r['F1']:.2f}" for r in sel], textposition="outside"))
+    fig.update_layout(barmode="group", height=300, yaxis=dict(range=[0, 1.1], title="F1 for NNP tokens"),
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.15))
+    left, right = st.columns([3, 2])
+    left.dataframe(rows, hide_index=True, width="stretch")
+    right.plotly_chart(fig, width="stretch", key=k("f1"))

