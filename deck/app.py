@@ -93,9 +93,11 @@ def _step(delta: int) -> None:
     While a demo's fragment is ticking, Streamlit can deliver one button press to two reruns
     (the press rides along with the fragment's rerun too). A second step within
     STEP_DEBOUNCE_S of the last one is therefore taken as that echo and ignored; a presenter's
-    two deliberate presses are further apart than that."""
+    two deliberate presses are further apart than that. Slides without a demo have no
+    fragments, so there every press counts, however quick."""
     now = time.monotonic()
-    if now - st.session_state.get("deck_last_step", -1e9) < STEP_DEBOUNCE_S:
+    if (st.session_state.get("deck_pos_has_demo")
+            and now - st.session_state.get("deck_last_step", -1e9) < STEP_DEBOUNCE_S):
         return
     st.session_state["deck_last_step"] = now
     pending = pending_move()
@@ -231,6 +233,7 @@ def main() -> None:
     # These two together, before drawing anything: a key press that interrupts this run then
     # steps from the slide this run is about to show, never from the one before it.
     st.session_state["deck_pos"] = (pos.talk.id, pos.index)
+    st.session_state["deck_pos_has_demo"] = bool(pos.slide.demos)
     if goto is not None:
         st.session_state["deck_goto_done"] = goto["seq"]
     for text in (room_notice, notice):

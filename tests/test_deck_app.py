@@ -58,6 +58,35 @@ def test_every_slide_renders(talk_id, section_id, slides):
                                           for w in at.main.warning), where
 
 
+def press(at: AppTest, key: str) -> AppTest:
+    """A presenter's press: the deck ignores a second step within its debounce window."""
+    import time
+
+    from deck.app import STEP_DEBOUNCE_S
+
+    time.sleep(STEP_DEBOUNCE_S + 0.05)
+    return at.button(key=key).click().run()
+
+
+def test_a_step_echoed_within_the_debounce_window_moves_once(fixture_deck):
+    at = new_app()
+    at.session_state["deck_pos_has_demo"] = True  # as on a slide whose demo ticks
+    at.button(key="deck_next").click().run()
+    at.session_state["deck_pos_has_demo"] = True
+    at.button(key="deck_next").click().run()  # at once: taken as the echo of the same press
+    assert title(at) == "Alpha Two"
+    at.session_state["deck_pos_has_demo"] = True
+    press(at, "deck_next")
+    assert title(at) == "Alpha Three"
+
+
+def test_quick_presses_on_text_slides_all_count(fixture_deck):
+    at = new_app()
+    for _ in range(3):
+        at.button(key="deck_next").click().run()
+    assert title(at) == "Beta One"
+
+
 def test_next_prev_first_last(fixture_deck):
     at = new_app()
     assert title(at) == "Alpha One"
@@ -69,7 +98,7 @@ def test_next_prev_first_last(fixture_deck):
     at.button(key="deck_last").click().run()
     assert title(at) == "Beta Two" and at.query_params["section"] == "second"
     assert at.button(key="deck_next").disabled
-    at.button(key="deck_prev").click().run()
+    press(at, "deck_prev")
     assert title(at) == "Beta One"
     at.button(key="deck_first").click().run()
     assert title(at) == "Alpha One"
