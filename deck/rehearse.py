@@ -83,6 +83,8 @@ def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool 
         except Exception as exc:  # a slide that never appeared
             errors = [f"{type(exc).__name__}: {str(exc).splitlines()[0]}"]
         yield slide, time.perf_counter() - t0, errors, acted
+        if slide.demos:  # the deck reads a press within its debounce on a demo slide as an echo
+            page.wait_for_timeout(400)
         if errors:  # carry on from a clean page showing this slide
             open_at(slide)
             page.wait_for_function("window.__deckKeys === true", timeout=10000)

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from deck.parser import load_deck
+from deck.app import STEP_DEBOUNCE_S
 from deck.rehearse import last_run, wait_run_after
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +48,8 @@ def test_arrow_through_a_whole_section(page: Page, deck_url, shots):
     wait_title(page, section.slides[0].title)
     keys = ["ArrowRight", "PageDown", " "]
     for i, slide in enumerate(section.slides[1:], start=2):
+        if section.slides[i - 2].demos:  # on a demo slide a press within the debounce is an echo
+            page.wait_for_timeout(STEP_DEBOUNCE_S * 1000 + 100)
         page.keyboard.press(keys[i % 3])
         wait_title(page, slide.title)
         page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").wait_for()
@@ -111,6 +114,8 @@ def test_present_mode_text_slides_fit_without_scrolling(page: Page, deck_url, sh
     text_ids = {s.index for s in _text_slides(talk)}
     for slide in talk.slides[1:]:
         before = last_run(page)
+        if talk.slides[slide.index - 1].demos:
+            page.wait_for_timeout(STEP_DEBOUNCE_S * 1000 + 100)
         page.keyboard.press("ArrowRight")
         page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").wait_for()
         wait_title(page, slide.title)
