@@ -44,7 +44,9 @@ case "$cmd" in
     rc=$?
     set -e
     [ $rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }
-    exit $rc
+    [ $rc -ne 0 ] && exit $rc
+    # the presenter's night-before check: every slide in Chromium, each demo's default action
+    exec .venv/bin/python -m deck.rehearse
     ;;
   *)
     echo "usage: bash deck.sh start|test" >&2; exit 2 ;;
