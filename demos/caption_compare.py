@@ -1,0 +1,147 @@
+"""The talk's headline: four caption decoders on one picture, side by side, live.
+
+Options: ``decoder`` (one of gru, dilated_cnn, glu_cnn, transformer: show only that decoder, five sampled
+captions, as on the "Results : …" slides), ``untrained=1`` (start with the epoch-0 toggle on),
+``image`` (test picture number), ``mode`` (greedy | sampled | beam).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from demos import _captioning as C
+from demos._session1 import opt_bool, opt_choice, opt_int
+
+MODES = {"greedy": "Greedy (most likely word)", "sampled": "Sampled (temperature)", "beam": "Beam search"}
+
+
+def _features(key_prefix: str, ts, image: int):
+    """(picture RGB, pooled, regions, reference token lists or [], label) from the chosen source."""
+    source = st.radio("Picture", ["Test picture", "Upload your own"], horizontal=True, key=f"{key_prefix}_src",
+                      help="Test pictures were never seen in training. An upload goes through the same Inception-v3 encoder.")
+    if source == "Test picture":
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        i = c1.slider("Test picture number", 0, len(ts) - 1, min(image, len(ts) - 1), key=f"{key_prefix}_img")
+        if c2.button("Random picture", key=f"{key_prefix}_rand", width="stretch"):
+            st.session_state[f"{key_prefix}_img_next"] = int(np.random.default_rng().integers(len(ts)))
+            st.rerun()
+        return C.picture(i), ts.pooled[i], ts.regions[i], ts.refs(i), f"test picture {i}"
+    from demos._images import decode_upload, show_notices
+
+    up = st.file_uploader("Your picture", type=None, key=f"{key_prefix}_upload",
+                          help="Any photo or drawing; it is squashed to 160×160 like the training pictures. "
+                               "The decoders only know the shapes and colours of the built-in scenes.")
+    img, err = decode_upload(up)
+    if err:
+        st.error(err)
+        return None
+    if img is None:
+        st.caption("Nothing uploaded yet: showing test picture 0 meanwhile.")
+        return C.picture(0), ts.pooled[0], ts.regions[0], ts.refs(0), "test picture 0"
+    show_notices(img)
+    from PIL import Image
+
+    rgb = np.asarray(Image.fromarray(img.array).resize((160, 160), Image.LANCZOS))
+    with st.spinner("Inception-v3 features…"):
+        pooled, regions = C.encoder()(rgb)
+    return rgb, pooled, regions, [], img.name
+
+
+def _caption(model, mode, pooled, regions, temperature, width, seed, n=1):
+    from models.captioning import infer
+
+    if mode == "greedy":
+        return infer.greedy(model, pooled, regions)
+    if mode == "beam":
+        return [infer.beam(model, pooled, regions, width=width)]
+    return infer.sample(model, pooled, regions, temperature, seed=seed, n=n)
+
+
+def _attention_strip(model, vocab, ids, rgb, pooled, regions):
+    """One small copy of the picture per word, brightened where the transformer looked."""
+    import torch
+
+    from models.captioning.vocab import START
+
+    if not ids:
+        return
+    with torch.inference_mode():
+        model(torch.tensor([[START] + list(ids)]), torch.as_tensor(pooled[None], dtype=torch.float32),
+              torch.as_tensor(regions[None], dtype=torch.float32))
+    att = model.attention()[0].numpy()  # (T+1, 1 + R)
+    r = att.shape[1] - 1
+    side = int(round(r ** 0.5))
+    if side * side != r:
+        return
+    words = vocab.decode(ids)
+    cols = st.columns(min(len(words), 8))
+    for k, w in enumerate(words[:16]):
+        grid = att[k, 1:].reshape(side, side)
+        grid = grid / max(grid.max(), 1e-6)
+        mask = np.kron(grid, np.ones((rgb.shape[0] // side + 1, rgb.shape[1] // side + 1)))[: rgb.shape[0], : rgb.shape[1]]
+        shown = (rgb * (0.25 + 0.75 * mask[..., None])).astype(np.uint8)
+        cols[k % len(cols)].image(shown, caption=f"'{w}' · whole {att[k, 0]:.0%}", width="stretch")
+
+
+def render(key_prefix: str = "caption_compare", **opts):
+    if not C.available():
+        st.info(C.SHIP_HINT)
+        return
+    from models.captioning import decoders, infer
+
+    ts = C.test_set()
+    only = opts.get("decoder") if opts.get("decoder") in decoders.DECODERS else None
+    nxt = st.session_state.pop(f"{key_prefix}_img_next", None)
+    if nxt is not None:
+        st.session_state[f"{key_prefix}_img"] = nxt
+    got = _features(key_prefix, ts, opt_int(opts, "image", 3, 0, len(ts) - 1))
+    if got is None:
+        return
+    rgb, pooled, regions, refs, label = got
+
+    left, right = st.columns([1, 2])
+    left.image(rgb, caption=f"{label} (what the decoders see, 160×160)", width="stretch")
+    if refs:
+        left.markdown("**Reference captions**\n" + "\n".join(f"- {' '.join(r)}" for r in refs))
+    with right:
+        mode_default = "sampled" if only else "greedy"
+        mode = st.radio("Decoding", list(MODES), format_func=MODES.get, horizontal=True, key=f"{key_prefix}_mode",
+                        index=list(MODES).index(opt_choice(opts, "mode", list(MODES), mode_default)))
+        c1, c2, c3 = st.columns(3)
+        temperature = c1.slider("Temperature", 0.1, 2.0, 0.8, 0.1, key=f"{key_prefix}_temp", disabled=mode != "sampled",
+                                help="Below 1: safer, repetitive words. Above 1: more adventurous, more mistakes.")
+        width = c2.slider("Beam width", 2, 8, 3, key=f"{key_prefix}_beam", disabled=mode != "beam")
+        seed = c3.number_input("Seed", 0, 9999, 0, key=f"{key_prefix}_seed", disabled=mode != "sampled")
+        untrained = st.toggle("Untrained (epoch 0): the network before any training", value=opt_bool(opts, "untrained", False),
+                              key=f"{key_prefix}_untrained",
+                              help="Same networks with their random starting weights. \"Uninitialised model is terrible.\"")
+
+    names = [only] if only else decoders.DECODERS
+    cols = st.columns(len(names)) if not only else [st.container()]
+    trans = None
+    for name, col in zip(names, cols):
+        model, vocab, ent = C.decoder(name, untrained)
+        t0 = time.perf_counter()
+        caps = _caption(model, mode, pooled, regions, temperature, width, seed, n=5 if only else 1)
+        ms = (time.perf_counter() - t0) * 1000 / len(caps)
+        with col:
+            st.markdown(f"#### {decoders.LABELS[name]}")
+            for ids in caps:
+                text = C.words(vocab, ids) or "(empty)"
+                st.markdown(f"> {text}")
+                if refs:
+                    b = infer.sentence_bleus(refs, vocab.decode(ids))
+                    st.caption("BLEU-1…4: " + " · ".join(f"{v:.2f}" for v in b))
+            m = ent.get("metrics", {})
+            st.caption(f"{ms:.0f} ms per caption · {ent.get('params', 0):,} parameters · trained "
+                       f"{ent.get('epochs', '?')} epochs in {ent.get('train_seconds', 0) / 60:.1f} min · test-split BLEU-4 "
+                       f"{m.get('test_bleu4', float('nan')):.3f}" + (" · showing epoch 0" if untrained else ""))
+        if name == "transformer":
+            trans = (model, vocab, caps[0])
+    if trans is not None and trans[2]:
+        with st.expander("Where the transformer looked, word by word", expanded=bool(only)):
+            st.caption("Attention of the last layer over the picture's 3×3 Inception regions (bright = attended); "
+                       "'whole' is the share given to the pooled whole-picture vector.")
+            _attention_strip(trans[0], trans[1], trans[2], rgb, pooled, regions)

@@ -1,0 +1,62 @@
+"""Teacher forcing vs test time, step by step, for one test picture.
+
+Left: training (teacher forcing): at every step the decoder is fed the *reference* caption's previous
+word and asked for the next one. Right: test time: it is fed its *own* previous word, so one early
+mistake changes everything after it. Options: ``decoder`` (default gru), ``image``, ``mode``
+(forced | free: which side the slide talks about first), ``untrained=1``.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from demos import _captioning as C
+from demos._session1 import opt_bool, opt_choice, opt_int
+
+
+def render(key_prefix: str = "caption_steps", **opts):
+    if not C.available():
+        st.info(C.SHIP_HINT)
+        return
+    from models.captioning import decoders, infer
+
+    ts = C.test_set()
+    c0, c1, c2, c3 = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
+    i = c1.slider("Test picture number", 0, len(ts) - 1, opt_int(opts, "image", 7, 0, len(ts) - 1), key=f"{key_prefix}_img")
+    refs = ts.captions[i]
+    r = c2.selectbox("Reference caption fed in training", range(len(refs)), format_func=lambda k: refs[k],
+                     key=f"{key_prefix}_ref")
+    name = c3.selectbox("Decoder", decoders.DECODERS, format_func=decoders.LABELS.get,
+                        index=decoders.DECODERS.index(opt_choice(opts, "decoder", decoders.DECODERS, "gru")),
+                        key=f"{key_prefix}_dec")
+    untrained = st.toggle("Untrained (epoch 0)", value=opt_bool(opts, "untrained", False), key=f"{key_prefix}_untr")
+    c0.image(C.picture(i), width="stretch", caption=f"test picture {i}")
+    model, vocab, _ = C.decoder(name, untrained)
+    ref_ids = vocab.encode(ts.refs(i)[r], add_start_stop=False)
+    rows = infer.forced_vs_free(model, ts.pooled[i], ts.regions[i], ref_ids)
+    w = lambda k: vocab.words[k] if 0 <= k < len(vocab) else "?"  # noqa: E731
+    forced = [{"step": x["step"], "fed (true word)": w(x["forced_input"]), "predicts": w(x["forced_pred"]),
+               "p": round(x["forced_prob"], 2), "should be": w(x["target"]),
+               "✓": "✓" if x["forced_pred"] == x["target"] else "✗"} for x in rows]
+    free, stopped = [], False
+    for x in rows:
+        if stopped:
+            break
+        free.append({"step": x["step"], "fed (its own word)": w(x["free_input"]), "predicts": w(x["free_pred"]),
+                     "p": round(x["free_prob"], 2)})
+        stopped = x["free_pred"] == 3  # STOP
+    first = opt_choice(opts, "mode", ["forced", "free"], "forced")
+    panels = [("forced", "Training: teacher forcing", forced), ("free", "Test time: fed its own words", free)]
+    if first == "free":
+        panels.reverse()
+    cols = st.columns(2)
+    for col, (kind, title, table) in zip(cols, panels):
+        with col:
+            st.markdown(f"**{title}**")
+            st.dataframe(table, hide_index=True, width="stretch", key=f"{key_prefix}_{kind}")
+    right = sum(x["forced_pred"] == x["target"] for x in rows)
+    loss = -sum(__import__("math").log(max(x["prob_of_target"], 1e-9)) for x in rows) / len(rows)
+    st.caption(f"Teacher forcing: {right} of {len(rows)} next words right given the true history "
+               f"(the training loss on this caption: {loss:.2f} nats per word). Test time wrote: "
+               f"“{' '.join(w(x['free_pred']) for x in free if x['free_pred'] not in (0, 3))}”. "
+               "In training every step sees the correct history, all steps at once; at test time each step "
+               "must live with the words before it.")

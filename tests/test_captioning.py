@@ -1,0 +1,281 @@
+"""Image captioning (June 2017 talk): data set, features, decoders, training, shipped checkpoints, slides."""
+from __future__ import annotations
+
+import json
+import pathlib
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from models.captioning import decoders, infer, scenes
+from models.captioning.vocab import START, STOP, Vocab, tokenize
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+# -- data set ----------------------------------------------------------------------------------
+
+
+def test_scenes_are_deterministic_and_split_by_picture():
+    a, b = scenes.make_scene(123), scenes.make_scene(123)
+    assert a == b and a.captions == b.captions
+    assert scenes.make_scene(124).shapes != a.shapes
+    splits = [scenes.make_scene(i, count=2000).split for i in range(2000)]
+    assert splits.count("train") == 1700 and splits.count("val") == 150 and splits.count("test") == 150
+    assert splits == sorted(splits, key=["train", "val", "test"].index)  # contiguous blocks of pictures
+
+
+def test_every_caption_names_every_shape_and_colour():
+    for i in range(300):
+        s = scenes.make_scene(i)
+        assert len(s.captions) == 5 and len(set(s.captions)) == 5
+        for cap in s.captions:
+            for shape in s.shapes:
+                assert shape.colour in cap.split(), (cap, shape)
+                assert shape.shape in cap or scenes._plural(shape.shape) in cap, (cap, shape)
+            assert " a orange" not in cap and " a a" not in cap
+
+
+def test_render_draws_the_shapes_in_their_colours():
+    s = scenes.make_scene(5)
+    img = scenes.render(s)
+    assert img.shape == (160, 160, 3) and img.dtype == np.uint8
+    for shape in s.shapes:
+        centre = img[int(shape.y), int(shape.x)].astype(int)
+        assert np.abs(centre - np.array(scenes.COLOURS[shape.colour])).max() < 40
+
+
+def test_scene_json_round_trip():
+    s = scenes.make_scene(42)
+    assert scenes.scene_from_json(json.loads(json.dumps(scenes.scene_to_json(s)))).captions == s.captions
+
+
+# -- features ----------------------------------------------------------------------------------
+
+
+def test_inception_features_pooled_and_regions():
+    from models.captioning.features import encode_batch, fit_pca, project
+    from models.session2.inception import load_inception
+
+    net = load_inception()
+    pics = [scenes.render(scenes.make_scene(i)) for i in range(2)]
+    pooled, regions = encode_batch(net, pics)
+    assert pooled.shape == (2, 2048) and regions.shape == (2, 9, 2048)
+    assert np.allclose(pooled, regions.mean(1), atol=1e-4)
+    mean, comps, kept = fit_pca(regions, dim=8)
+    assert comps.shape == (2048, 8) and 0 < kept <= 1
+    assert project(regions, mean, comps).shape == (2, 9, 8)
+
+
+# -- decoders ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", decoders.DECODERS + ["blind"])
+def test_decoder_shapes_and_causality(name):
+    torch.manual_seed(0)
+    model = decoders.build(name, 40).eval()
+    tok = torch.randint(5, 40, (3, 16))
+    p, r = torch.randn(3, 2048), torch.randn(3, 9, 256)
+    y = model(tok, p, r)
+    assert y.shape == (3, 16, 40)
+    for cut in (1, 7, 15):  # changing words from position `cut` on must not change any earlier prediction
+        tok2 = tok.clone()
+        tok2[:, cut:] = torch.randint(5, 40, (3, 16 - cut))
+        y2 = model(tok2, p, r)
+        assert torch.allclose(y[:, :cut], y2[:, :cut], atol=1e-5), f"{name} looks ahead at position {cut}"
+        assert not torch.allclose(y[:, cut:], y2[:, cut:]), f"{name} ignores its input words"
+
+
+@pytest.mark.parametrize("name", decoders.DECODERS + ["blind"])
+def test_decoders_use_the_picture_except_blind(name):
+    torch.manual_seed(0)
+    model = decoders.build(name, 40).eval()
+    tok = torch.randint(5, 40, (2, 8))
+    y1 = model(tok, torch.randn(2, 2048), torch.randn(2, 9, 256))
+    y2 = model(tok, torch.randn(2, 2048), torch.randn(2, 9, 256))
+    assert torch.allclose(y1, y2) == (name == "blind")
+
+
+def test_width_is_200_and_transformer_attention_is_over_regions():
+    model = decoders.build("transformer", 30).eval()
+    assert model.word_in.out_features == decoders.WIDTH == 200
+    model(torch.tensor([[START, 7, 8]]), torch.randn(1, 2048), torch.randn(1, 9, 256))
+    att = model.attention()
+    assert att.shape == (1, 3, 10) and torch.allclose(att.sum(-1), torch.ones(1, 3), atol=1e-5)
+
+
+# -- inference -----------------------------------------------------------------------------------
+
+
+class _Parrot(torch.nn.Module):
+    """A fake decoder that always says word 5, 6, 7 then STOP."""
+
+    def forward(self, tokens, pooled, regions):
+        b, t = tokens.shape
+        out = torch.full((b, t, 10), -10.0)
+        for i in range(t):
+            out[:, i, [5, 6, 7, STOP][min(i, 3)]] = 10.0
+        return out
+
+
+def test_greedy_sample_beam_and_forced_vs_free():
+    m = _Parrot()
+    p, r = np.zeros(2048, np.float32), np.zeros((9, 256), np.float32)
+    assert infer.greedy(m, p, r) == [[5, 6, 7]]
+    assert infer.sample(m, p, r, temperature=0.5, n=3) == [[5, 6, 7]] * 3
+    assert infer.beam(m, p, r, width=3) == [5, 6, 7]
+    rows = infer.forced_vs_free(m, p, r, [5, 9, 7])
+    assert [x["forced_input"] for x in rows] == [START, 5, 9, 7]
+    assert [x["target"] for x in rows] == [5, 9, 7, STOP]
+    assert [x["forced_pred"] for x in rows] == [5, 6, 7, STOP]
+    assert [x["free_input"] for x in rows] == [START, 5, 6, 7]
+
+
+def test_bleu_of_an_exact_reference_is_one_and_of_nonsense_low():
+    refs = [tokenize("a red circle above a blue square ."), tokenize("a blue square below a red circle .")]
+    assert infer.sentence_bleus(refs, refs[0])[3] == pytest.approx(1.0)
+    assert infer.sentence_bleus(refs, tokenize("three green stars in a row ."))[3] < 0.2
+    assert infer.corpus_bleus([refs], [refs[1]])[3] == pytest.approx(1.0)
+
+
+# -- training ------------------------------------------------------------------------------------
+
+
+def _tiny_features(path: pathlib.Path, n: int = 60):
+    rng = np.random.default_rng(0)
+    caps = [scenes.make_scene(i).captions for i in range(n)]
+    splits = np.array(["train"] * (n - 10) + ["val"] * 5 + ["test"] * 5)
+    np.savez(path, pooled=rng.normal(size=(n, 2048)).astype(np.float16),
+             regions=rng.normal(size=(n, 9, 256)).astype(np.float16), names=np.array([f"s{i}" for i in range(n)]),
+             splits=splits, captions=np.array(json.dumps(caps)), seconds=0.0, size=160)
+
+
+def test_training_writes_a_checkpoint_per_epoch_and_resumes(tmp_path):
+    from models.captioning.train import train
+
+    feats = tmp_path / "features.npz"
+    _tiny_features(feats)
+    run = tmp_path / "run"
+    out = train("gru", feats, run, epochs=1, batch=32, log=lambda s: None)
+    assert [p.name for p in sorted(run.glob("gru_e*.pt"))] == ["gru_e001.pt"]
+    assert (run / "vocab.json").exists() and len(out["history"]) == 1
+    out = train("gru", feats, run, epochs=2, batch=32, log=lambda s: None)
+    assert [h["epoch"] for h in out["history"]] == [1, 2]  # resumed: epoch 1 kept, only epoch 2 trained
+    assert out["history"][1]["train_loss"] < out["history"][0]["train_loss"]
+
+
+# -- shipped checkpoints -------------------------------------------------------------------------
+
+shipped_mod = pytest.importorskip("models.captioning.shipped")
+SHIPPED = shipped_mod.MANIFEST.exists()
+needs_shipped = pytest.mark.skipif(not SHIPPED, reason="captioning artefacts not shipped")
+
+
+@needs_shipped
+@pytest.mark.parametrize("name", shipped_mod.ALL)
+def test_shipped_checkpoint_reproduces_its_recorded_bleu4(name):
+    ent = shipped_mod.entry(name)
+    assert ent and ent["command"].startswith("python -m models.captioning.train")
+    model, vocab, _ = shipped_mod.load_decoder(name)
+    ts = shipped_mod.load_test_set()
+    ev = infer.evaluate(model, vocab, ts.pooled, ts.regions, [ts.refs(i) for i in range(len(ts))])
+    assert ev["bleu4"] == pytest.approx(ent["metrics"]["test_bleu4"], abs=0.003)
+
+
+@needs_shipped
+def test_every_decoder_clearly_beats_the_blind_baseline_and_the_best_reaches_half():
+    arts = {a["name"]: a for a in shipped_mod.manifest()["artefacts"]}
+    blind = arts["blind"]["metrics"]["test_bleu4"]
+    scores = [arts[n]["metrics"]["test_bleu4"] for n in decoders.DECODERS]
+    assert all(s > blind + 0.1 for s in scores), (scores, blind)
+    assert max(scores) >= 0.5
+    assert sum(arts[n]["train_seconds"] for n in decoders.DECODERS) <= 20 * 60
+
+
+@needs_shipped
+def test_untrained_decoder_is_terrible():
+    ts = shipped_mod.load_test_set()
+    model, vocab, _ = shipped_mod.load_decoder("gru", untrained=True)
+    ev = infer.evaluate(model, vocab, ts.pooled[:50], ts.regions[:50], [ts.refs(i) for i in range(50)])
+    assert ev["bleu4"] < 0.05
+
+
+# -- slides (AppTest) ------------------------------------------------------------------------------
+
+APP = """
+import sys; sys.path.insert(0, {root!r})
+from demos import {demo}
+{demo}.render(key_prefix="t", {opts})
+"""
+
+
+def _app(demo, **opts):
+    from streamlit.testing.v1 import AppTest
+
+    args = ", ".join(f"{k}={v!r}" for k, v in opts.items())
+    at = AppTest.from_string(APP.format(root=str(ROOT), demo=demo, opts=args), default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@needs_shipped
+def test_compare_slide_shows_four_decoders_with_bleu_and_toggles():
+    at = _app("caption_compare", image="3")
+    text = " ".join(m.value for m in at.markdown)
+    for label in ("GRU (RNN)", "Dilated CNN", "GLU CNN", "Transformer"):
+        assert label in text
+    captions = [c.value for c in at.caption]
+    assert sum("BLEU-1…4" in c for c in captions) == 4
+    assert sum("ms per caption" in c for c in captions) == 4
+    greedy = [m.value for m in at.markdown if m.value.startswith("> ")]
+    at.radio(key="t_mode").set_value("beam").run()
+    assert not at.exception
+    at.radio(key="t_mode").set_value("sampled").run()
+    at.slider(key="t_temp").set_value(1.5).run()
+    assert not at.exception
+    at.toggle(key="t_untrained").set_value(True).run()
+    assert not at.exception
+    untrained = [m.value for m in at.markdown if m.value.startswith("> ")]
+    assert untrained != greedy and any("showing epoch 0" in c.value for c in at.caption)
+
+
+@needs_shipped
+def test_single_decoder_slide_samples_five_captions():
+    at = _app("caption_compare", decoder="gru")
+    assert len([m for m in at.markdown if m.value.startswith("> ")]) == 5
+
+
+@needs_shipped
+def test_compare_slide_refuses_a_non_image_upload_clearly():
+    at = _app("caption_compare")
+    at.radio(key="t_src").set_value("Upload your own").run()
+    assert not at.exception
+    assert any("Nothing uploaded yet" in c.value for c in at.caption)
+
+
+@needs_shipped
+def test_teacher_forcing_slide_and_tables():
+    at = _app("caption_steps", mode="free")
+    assert len(at.dataframe) == 2 and "Teacher forcing:" in at.caption[-1].value
+    at.selectbox(key="t_dec").set_value("transformer").run()
+    assert not at.exception
+    at = _app("caption_table")
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5
+    at = _app("caption_table", show="curves")
+    at = _app("caption_data")
+    assert len(at.image) == 4 if hasattr(at, "image") else True
+
+
+def test_bad_slide_options_fall_back():
+    if not SHIPPED:
+        pytest.skip("not shipped")
+    _app("caption_compare", image="-7", mode="nonsense", decoder="nope", untrained="maybe")
+    _app("caption_steps", image="99999", decoder="x")
