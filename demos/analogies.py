@@ -66,19 +66,24 @@ def _own_section(key_prefix, qa, qb, qc, w):
                     width="stretch", key=f"{key_prefix}_own_nn")
 
 
+def _shown(word: str, limit: int = MAX_WORD_CHARS) -> str:
+    """A word as it may be echoed in a message: no control or bidi characters, at most ``limit`` long."""
+    return "".join(ch for ch in word if ch.isprintable())[:limit]
+
+
 def _check(emb, words: list[str]) -> str | None:
     """A message for the user if a word is unusable, else None."""
     for w in words:
         if not w:
             return "Please type a word in every box."
         if len(w) > MAX_WORD_CHARS:
-            return f"'{w[:20]}...' is too long to be a word ({len(w)} characters)."
+            return f"'{_shown(w, 20)}...' is too long to be a word ({len(w)} characters)."
         if " " in w:
-            return f"'{w}' has a space in it: one word per box, please."
+            return f"'{_shown(w)}' has a space in it: one word per box, please."
     bad = [w for w in words if w not in emb]
     if bad:
         return ("Not among the 100,000 most frequent GloVe words (lower-case English): "
-                + ", ".join(f"'{w}'" for w in bad) + ".")
+                + ", ".join(f"'{_shown(w)}'" for w in bad) + ".")
     return None
 
 

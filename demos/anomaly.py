@@ -6,13 +6,10 @@ out of training for the ROC curve, default 0), ``probe`` (test, shifted, noise, 
 """
 from __future__ import annotations
 
-import io
-
 import streamlit as st
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MAX_UPLOAD_BYTES = 10_000_000
-MAX_PIXELS = 40_000_000
 PROBES = {
     "test": "a test digit (never trained on)",
     "shifted": "the same digit moved 7 pixels right",
@@ -75,23 +72,31 @@ def _probe(kind: str, x_test):
     return base
 
 
-def _read_upload(up):
-    """(image (28, 28) or None, error message or None)."""
-    from PIL import Image, UnidentifiedImageError
+def _load_upload(up):
+    """(image (28, 28) or None, error message or None, notices) for an uploaded file.
+
+    Decoding goes through the shared checks (``models.session2.images``): empty, not an image,
+    truncated and decompression bombs are refused with a message; huge photos are downscaled."""
+    from models.session2.images import ImageError, load_image_bytes
 
     data = up.getvalue()
     if len(data) > MAX_UPLOAD_BYTES:
-        return None, f"That file is {len(data) / 1e6:.1f} MB; please upload an image under 10 MB."
+        return None, f"That file is {len(data) / 1e6:.1f} MB; please upload an image under 10 MB.", []
     try:
-        img = Image.open(io.BytesIO(data))
-        if img.width * img.height > MAX_PIXELS:
-            return None, f"That image is {img.width}×{img.height} pixels; please upload a smaller one."
-        img.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return None, "That file is not an image I can read (try a PNG or JPEG of one digit)."
+        img = load_image_bytes(data, up.name[:80])
+    except ImageError as err:
+        return None, f"{err} (A PNG or JPEG of one digit works best.)", []
+    from PIL import Image
+
     from models.session3.autoencoder import prepare_upload
 
-    return prepare_upload(img), None
+    return prepare_upload(Image.fromarray(img.array)), None, img.notices
+
+
+def _read_upload(up):
+    """(image (28, 28) or None, error message or None)."""
+    img, msg, _ = _load_upload(up)
+    return img, msg
 
 
 def render(key_prefix: str = "anomaly", heldout: str = "0", probe: str = "test", **_options) -> None:
@@ -146,10 +151,12 @@ def render(key_prefix: str = "anomaly", heldout: str = "0", probe: str = "test",
 
         img, label = prepare_upload(Image.fromarray(drawn)), "your drawing"
     if up is not None:
-        got, msg = _read_upload(up)
+        got, msg, notices = _load_upload(up)
         if msg:
             st.warning(msg)
         else:
+            for note in notices:
+                st.info(note, icon="ℹ️")
             img, label = got, f"your upload '{up.name[:40]}'"
     e_img, r_img = reconstruction_errors(model, img[None])
     pct = float((err < e_img[0]).mean() * 100)

@@ -23,7 +23,8 @@ def parse_seed(text) -> tuple[int | None, str | None]:
     if not t:
         return None, "Type a seed: a whole number such as 1 or 2016."
     if not (t.isascii() and t.isdigit()):
-        return None, f"'{t[:20]}' is not a seed: use a whole number from 0 to {MAX_SEED:,}."
+        shown = "".join(ch for ch in t if ch.isprintable())[:20]  # no control or bidi characters echoed
+        return None, f"'{shown}' is not a seed: use a whole number from 0 to {MAX_SEED:,}."
     s = int(t)
     if s > MAX_SEED:
         return None, f"Seed too large: use a whole number from 0 to {MAX_SEED:,}."

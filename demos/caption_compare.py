@@ -101,36 +101,41 @@ def render(key_prefix: str = "caption_compare", **opts):
         return
     rgb, pooled, regions, refs, label = got
 
-    left, right = st.columns([1, 2])
+    left, right = st.columns([1, 2.4])
     left.image(rgb, caption=f"{label} (what the decoders see, 160×160)", width="stretch")
     if refs:
         left.markdown("**Reference captions**\n" + "\n".join(f"- {' '.join(r)}" for r in refs))
     with right:
         mode_default = "sampled" if only else "greedy"
-        mode = st.radio("Decoding", list(MODES), format_func=MODES.get, horizontal=True, key=f"{key_prefix}_mode",
+        c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+        mode = c1.radio("Decoding", list(MODES), format_func=MODES.get, horizontal=True, key=f"{key_prefix}_mode",
                         index=list(MODES).index(opt_choice(opts, "mode", list(MODES), mode_default)))
+        untrained = c2.toggle("Untrained (epoch 0)", value=opt_bool(opts, "untrained", False),
+                              key=f"{key_prefix}_untrained",
+                              help="The same networks with their random starting weights, before any training: "
+                                   "\"uninitialised model is terrible\".")
         c1, c2, c3 = st.columns(3)
         temperature = c1.slider("Temperature", 0.1, 2.0, 0.8, 0.1, key=f"{key_prefix}_temp", disabled=mode != "sampled",
                                 help="Below 1: safer, repetitive words. Above 1: more adventurous, more mistakes.")
         width = c2.slider("Beam width", 2, 8, 3, key=f"{key_prefix}_beam", disabled=mode != "beam")
         seed = c3.number_input("Seed", 0, 9999, 0, key=f"{key_prefix}_seed", disabled=mode != "sampled")
-        untrained = st.toggle("Untrained (epoch 0): the network before any training", value=opt_bool(opts, "untrained", False),
-                              key=f"{key_prefix}_untrained",
-                              help="Same networks with their random starting weights. \"Uninitialised model is terrible.\"")
-
-    names = [only] if only else decoders.DECODERS
-    cols = st.columns(len(names)) if not only else [st.container()]
+        names = [only] if only else decoders.DECODERS
+        if only:
+            cells = [st.container(border=True)]
+        else:
+            r1, r2 = st.columns(2), st.columns(2)
+            cells = [c.container(border=True) for c in (*r1, *r2)]
     trans = None
-    for name, col in zip(names, cols):
+    for name, cell in zip(names, cells):
         model, vocab, ent = C.decoder(name, untrained)
         t0 = time.perf_counter()
         caps = _caption(model, mode, pooled, regions, temperature, width, seed, n=5 if only else 1)
         ms = (time.perf_counter() - t0) * 1000 / len(caps)
-        with col:
-            st.markdown(f"#### {decoders.LABELS[name]}")
+        with cell:
+            st.markdown(f"**{decoders.LABELS[name]}**")
             for ids in caps:
                 text = C.words(vocab, ids) or "(empty)"
-                st.markdown(f"> {text}")
+                st.markdown(f"**“{text}”**")
                 if refs:
                     b = infer.sentence_bleus(refs, vocab.decode(ids))
                     st.caption("BLEU-1…4: " + " · ".join(f"{v:.2f}" for v in b))

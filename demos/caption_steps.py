@@ -37,10 +37,11 @@ def render(key_prefix: str = "caption_steps", **opts):
     forced = [{"step": x["step"], "fed (true word)": w(x["forced_input"]), "predicts": w(x["forced_pred"]),
                "p": round(x["forced_prob"], 2), "should be": w(x["target"]),
                "✓": "✓" if x["forced_pred"] == x["target"] else "✗"} for x in rows]
-    free, stopped = [], False
+    free, written, stopped = [], [], False
     for x in rows:
         if stopped:
             break
+        written.append(x["free_pred"])
         free.append({"step": x["step"], "fed (its own word)": w(x["free_input"]), "predicts": w(x["free_pred"]),
                      "p": round(x["free_prob"], 2)})
         stopped = x["free_pred"] == 3  # STOP
@@ -57,6 +58,6 @@ def render(key_prefix: str = "caption_steps", **opts):
     loss = -sum(__import__("math").log(max(x["prob_of_target"], 1e-9)) for x in rows) / len(rows)
     st.caption(f"Teacher forcing: {right} of {len(rows)} next words right given the true history "
                f"(the training loss on this caption: {loss:.2f} nats per word). Test time wrote: "
-               f"“{' '.join(w(x['free_pred']) for x in free if x['free_pred'] not in (0, 3))}”. "
+               f"“{' '.join(w(k) for k in written if k not in (0, 3))}”. "
                "In training every step sees the correct history, all steps at once; at test time each step "
                "must live with the words before it.")

@@ -114,16 +114,15 @@ def _digit_input(kp: str, draw_default: bool):
     up = st.file_uploader("…or upload a picture of one digit", key=f"{kp}_upload",
                           help="A photo or scan of a single handwritten digit, any size; dark on light or light on dark.")
     if up is not None:
-        from PIL import Image, UnidentifiedImageError
+        # the shared checks: empty, not an image, truncated and bombs refused; huge photos downscaled
+        from demos._images import decode_upload, show_notices
 
-        try:
-            pil = Image.open(up)
-            if pil.size[0] * pil.size[1] > 40_000_000:
-                raise ValueError(f"{pil.size[0]}×{pil.size[1]} is too large (limit 40 megapixels)")
-            pil.draft("L", (280, 280))
-            img = np.asarray(pil.convert("L"))
-        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
-            st.error(f"Cannot read “{up.name}” as an image: {e if isinstance(e, ValueError) else type(e).__name__}.")
+        loaded, err = decode_upload(up)
+        if err:
+            st.error(f"Cannot read that picture: {err}")
+        else:
+            show_notices(loaded)
+            img = loaded.array
     return img
 
 

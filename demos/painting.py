@@ -31,16 +31,27 @@ def _cached_sample(name: str):
     return load(name, SIZE)
 
 
-def _cached_upload(data: bytes):
+def _cached_upload(data: bytes, name: str):
+    """(size×size×3 float photo, notices). Raises ``ImageError`` (a ValueError) with a message to show.
+
+    Decoding goes through the shared checks (``models.session2.images``): empty, not an image,
+    truncated, decompression bombs refused; huge photos downscaled with a notice."""
     import streamlit as st
 
     @st.cache_data(show_spinner=False, max_entries=8)
-    def load(data: bytes, size: int):
-        from models.session1.painting import load_upload
+    def load(data: bytes, name: str, size: int):
+        import numpy as np
 
-        return load_upload(data, size)
+        from models.session1.painting import square_resize
+        from models.session2.images import ImageError, load_image_bytes
 
-    return load(data, SIZE)
+        img = load_image_bytes(data, name)
+        h, w = img.array.shape[:2]
+        if min(h, w) < 8:
+            raise ImageError(f"'{name}' is only {w}×{h} pixels; use at least 8×8.")
+        return square_resize(img.array.astype(np.float32) / 255.0, size), img.notices
+
+    return load(data, name, SIZE)
 
 
 def _config_controls(kp: str, tag: str, options: dict, pre: str, default_preset: str):
@@ -102,10 +113,12 @@ def render(key_prefix: str = "painting", **options) -> None:
         if up is not None:
             data = up.getvalue()
             try:
-                img = _cached_upload(data)
+                img, notices = _cached_upload(data, up.name)
                 img_id = "upload-" + hashlib.sha1(data).hexdigest()[:12]
-            except ValueError as e:
-                st.error(f"Cannot use “{up.name}”: {e}. Showing the cat instead.")
+                for note in notices:
+                    top[1].info(note, icon="ℹ️")
+            except ValueError as e:  # ImageError: its message names the file and says what is wrong
+                st.error(f"{e} Showing the cat instead.")
         if img is None:
             choice, img_id = "chelsea", "chelsea"
     if img is None:

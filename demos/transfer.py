@@ -21,15 +21,16 @@ def _cached_lfw():
 
 @st.cache_data(show_spinner="Inception-v3 features of an uploaded photo…", max_entries=256)
 def _image_features(data: bytes, name: str):
-    """(2048-d features, thumbnail, error) for one uploaded file."""
+    """(2048-d features, thumbnail, error, notices) for one uploaded file."""
     from models.session2.images import ImageError, fit_within, load_image_bytes
     from models.session2.inception import features
 
     try:
         img = load_image_bytes(data, name)
     except ImageError as err:
-        return None, None, str(err)
-    return features(inception(), [img.array])[0], fit_within(img.array, 160), None
+        return None, None, str(err), []
+    notices = [f"'{name}': {note}" for note in img.notices]  # e.g. a huge photo was downscaled
+    return features(inception(), [img.array])[0], fit_within(img.array, 160), None, notices
 
 
 def render(key_prefix: str = "transfer", classes: str = "2", **_):
@@ -116,7 +117,9 @@ def _own(kp, classes):
         files = col.file_uploader(f"Photos of '{name}'", accept_multiple_files=True, key=f"{kp}_files{c}",
                                   help="JPEG/PNG/WebP…; bad files are skipped with a message.")
         for f in files or []:
-            v, _, err = _image_features(f.getvalue(), f.name)
+            v, _, err, notices = _image_features(f.getvalue(), f.name)
+            for note in notices:
+                col.info(note, icon="ℹ️")
             if err:
                 col.warning(err)
             else:
@@ -138,7 +141,9 @@ def _own(kp, classes):
                              help="Photos the classifier has not seen.")
     shown = []
     for f in tests or []:
-        v, thumb, err = _image_features(f.getvalue(), f.name)
+        v, thumb, err, notices = _image_features(f.getvalue(), f.name)
+        for note in notices:
+            st.info(note, icon="ℹ️")
         if err:
             st.warning(err)
             continue

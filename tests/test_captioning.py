@@ -235,7 +235,7 @@ def test_compare_slide_shows_four_decoders_with_bleu_and_toggles():
     captions = [c.value for c in at.caption]
     assert sum("BLEU-1…4" in c for c in captions) == 4
     assert sum("ms per caption" in c for c in captions) == 4
-    greedy = [m.value for m in at.markdown if m.value.startswith("> ")]
+    greedy = [m.value for m in at.markdown if m.value.startswith("**“")]
     at.radio(key="t_mode").set_value("beam").run()
     assert not at.exception
     at.radio(key="t_mode").set_value("sampled").run()
@@ -243,14 +243,14 @@ def test_compare_slide_shows_four_decoders_with_bleu_and_toggles():
     assert not at.exception
     at.toggle(key="t_untrained").set_value(True).run()
     assert not at.exception
-    untrained = [m.value for m in at.markdown if m.value.startswith("> ")]
+    untrained = [m.value for m in at.markdown if m.value.startswith("**“")]
     assert untrained != greedy and any("showing epoch 0" in c.value for c in at.caption)
 
 
 @needs_shipped
 def test_single_decoder_slide_samples_five_captions():
     at = _app("caption_compare", decoder="gru")
-    assert len([m for m in at.markdown if m.value.startswith("> ")]) == 5
+    assert len([m for m in at.markdown if m.value.startswith("**“")]) == 5
 
 
 @needs_shipped

@@ -1,0 +1,38 @@
+"""The June 2017 captioning demos on their real slides in Chromium."""
+import pytest
+from playwright.sync_api import Page, expect
+
+from test_session3_browser import first_slide_url
+
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+
+@pytest.mark.parametrize("demo,expect_text", [
+    ("caption_data", "scene 0 · train"), ("caption_steps", "Teacher forcing:"), ("word_reps", "base one-hot + binary ECC"),
+    ("caption_table", "Image-blind GRU"),
+])
+def test_captioning_demo_renders_on_its_slide(page: Page, deck_url, demo, expect_text):
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    page.goto(first_slide_url(deck_url, demo))
+    page.get_by_text(expect_text).first.wait_for(timeout=60_000)
+    assert page.locator(ERRORS).count() == 0 and "Traceback" not in page.inner_text("body")
+
+
+def test_four_decoders_compared_live_on_one_picture(page: Page, deck_url, shots):
+    page.set_viewport_size({"width": 1400, "height": 1700})
+    page.goto(first_slide_url(deck_url, "caption_compare"))
+    for label in ("GRU (RNN)", "Dilated CNN", "GLU CNN", "Transformer"):
+        expect(page.get_by_text(label, exact=True).first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("BLEU-1…4").nth(3)).to_be_visible()
+    greedy = page.locator("strong").filter(has_text="“").all_inner_texts()
+    assert len(greedy) == 4
+    page.get_by_text("Beam search").click()
+    expect(page.get_by_text("Beam width")).to_be_visible()
+    page.get_by_text("Untrained (epoch 0)").click()
+    expect(page.get_by_text("showing epoch 0").first).to_be_visible(timeout=30_000)
+    untrained = page.locator("strong").filter(has_text="“").all_inner_texts()
+    assert untrained != greedy
+    page.get_by_text("Where the transformer looked, word by word").click()
+    expect(page.get_by_text("whole", exact=False).first).to_be_visible(timeout=30_000)
+    assert page.locator(ERRORS).count() == 0
+    page.screenshot(path=str(shots / "caption-compare.png"))
