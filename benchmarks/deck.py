@@ -6,6 +6,8 @@ cold_start_s        launching the server -> the first slide's title visible in C
 next_slide_p50_ms   key press -> next slide's title painted, warm, text slides (goal <= 60)
 next_slide_p95_ms   the same, 95th percentile (goal <= 110)
 rss_text_slides_mb  server RSS after visiting every text slide of both talks (goal <= 250)
+follow_lag_p50_s    audience follow mode: presenter's key press -> an audience window (another browser
+follow_lag_max_s    context) shows the new slide; median and worst of --follows moves (goal <= 1)
 """
 from __future__ import annotations
 
@@ -50,9 +52,39 @@ def is_text(slide) -> bool:
     return all(seg.kind == "markdown" for seg in slide.segments)
 
 
+def follow_lags(browser, page, url, talk, moves: int) -> list[float]:
+    """Open a live room as presenter, follow it from a second browser context, time each move."""
+    start = next(i for i, s in enumerate(talk.slides) if is_text(s) and i + moves < len(talk.slides))
+    s0 = talk.slides[start]
+    page.goto(f"{url}/?talk={talk.id}&section={s0.section_id}&slide={s0.number_in_section}")
+    page.wait_for_function("window.__deckKeys === true", timeout=30000)
+    page.get_by_text("Audience follow mode").click()
+    page.get_by_role("button", name="Start a live room").click()
+    page.wait_for_function("location.search.includes('key=')")
+    room = page.evaluate("new URLSearchParams(location.search).get('room')")
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    audience = ctx.new_page()
+    audience.goto(f"{url}/?room={room}")
+    head = audience.locator("[data-testid='stMain'] h2").first
+    head.filter(has_text=s0.title).wait_for(timeout=30000)
+    lags = []
+    for k in range(1, moves + 1):
+        s = talk.slides[start + k]
+        page.bring_to_front()
+        page.keyboard.press("ArrowRight")
+        t0 = time.perf_counter()
+        audience.locator(".deck-counter", has_text=f"Slide {s.index + 1} /").wait_for(timeout=15000)
+        lags.append(time.perf_counter() - t0)
+        page.locator(".deck-counter", has_text=f"Slide {s.index + 1} /").wait_for(timeout=15000)
+        page.wait_for_timeout(600)
+    ctx.close()
+    return lags
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presses", type=int, default=40)
+    ap.add_argument("--follows", type=int, default=10)
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -110,6 +142,9 @@ def main() -> None:
                         page.goto(f"{url}/?talk={t.id}&section={s.section_id}&slide={s.number_in_section}")
                         page.locator("[data-testid='stMain'] h2", has_text=s.title).wait_for(timeout=30000)
             print(f"rss_text_slides_mb {rss_mb(proc.pid):.0f} MB")
+            lags = follow_lags(browser, page, url, talk, args.follows)
+            print(f"follow_lag_p50_s {statistics.median(lags):.2f} s")
+            print(f"follow_lag_max_s {max(lags):.2f} s")
         browser.close()
 
 

@@ -23,7 +23,11 @@ def test_set():
 
 @st.cache_resource(show_spinner="Loading a caption decoder…", max_entries=12)
 def decoder(name: str, untrained: bool = False):
+    import torch
+
     from models.captioning.shipped import load_decoder
+
+    torch.set_num_threads(1)  # small nets: a second thread only spins against other sessions (see _session1)
 
     return load_decoder(name, untrained)
 

@@ -102,7 +102,12 @@ def parse_csv(data: bytes, max_rows: int = 5000) -> tuple[np.ndarray, np.ndarray
         if not rest:
             raise ValueError("it has x and y but no label column (name it 'label', or add a third column)")
         label_col = rest[0]
-    frame = pd.DataFrame({"x": num[coord_cols[0]], "y": num[coord_cols[1]], "label": df[label_col]}).dropna()
+    frame = pd.DataFrame({"x": num[coord_cols[0]], "y": num[coord_cols[1]], "label": df[label_col]})
+    frame[["x", "y"]] = frame[["x", "y"]].replace([np.inf, -np.inf], np.nan)  # inf, or beyond ±1.8e308
+    n_rows = len(frame)
+    frame = frame.dropna()
+    if len(frame) < n_rows:
+        notes.append(f"{n_rows - len(frame)} row(s) without finite x, y and a label skipped")
     if len(frame) < 4:
         raise ValueError("it has fewer than 4 usable rows")
     values = frame["label"].unique()
@@ -119,6 +124,7 @@ def parse_csv(data: bytes, max_rows: int = 5000) -> tuple[np.ndarray, np.ndarray
         labels = (lab > lab.median()).to_numpy().astype(np.int64)
         notes.append(f"label has {len(values)} values: split at its median {lab.median():g}")
     pts = frame[["x", "y"]].to_numpy(np.float64)
+    pts = pts / (np.abs(pts).max() or 1.0)  # into [-1, 1] first: a mean of values near 1e308 would overflow
     pts = pts - pts.mean(0)
     scale = np.abs(pts).max() or 1.0
     pts = (pts / scale * 5.0).astype(np.float32)  # into Playground's coordinate range
