@@ -103,6 +103,30 @@ def test_decoders_use_the_picture_except_blind(name):
     assert torch.allclose(y1, y2) == (name == "blind")
 
 
+@pytest.mark.parametrize("name", ["dilated_cnn", "glu_cnn"])
+def test_fast_inference_paths_match_the_plain_convolution(name):
+    """Eval-mode matmul convolution and word-by-word incremental decoding give the training path's numbers."""
+    torch.manual_seed(1)
+    model = decoders.build(name, 40)
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    tok = torch.randint(5, 40, (2, 14))
+    p, r = torch.randn(2, 2048), torch.randn(2, 9, 256)
+    model.train()
+    with torch.no_grad():
+        plain = model(tok, p, r)
+    model.eval()
+    with torch.inference_mode():
+        fast = model(tok, p, r)
+        with decoders.incremental(model) as inc:
+            assert inc
+            steps = torch.cat([model(tok[:, i:i + 1], p, r) for i in range(tok.shape[1])], 1)
+    assert torch.allclose(plain, fast, atol=1e-4) and torch.allclose(plain, steps, atol=1e-4)
+    with decoders.incremental(decoders.build("transformer", 40)) as inc:
+        assert not inc
+
+
 def test_width_is_200_and_transformer_attention_is_over_regions():
     model = decoders.build("transformer", 30).eval()
     assert model.word_in.out_features == decoders.WIDTH == 200

@@ -19,7 +19,9 @@ vocabulary (the talk's output representation, "full one-hot").
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 
 import torch
 from torch import nn
@@ -47,15 +49,59 @@ class WordInput(nn.Module):
 
 
 class CausalConv(nn.Module):
-    """Conv1d over time (B, C, T) that only sees the present and the past (left padding)."""
+    """Conv1d over time (B, C, T) that only sees the present and the past (left padding).
+
+    Two inference shortcuts, same weights and same results (tests compare them with the plain path):
+    * eval mode does the sum as one matrix product over the k shifted copies of the input (for a
+      caption's few dozen positions Conv1d's per-call set-up dominates on a CPU);
+    * inside ``incremental(model)`` each call receives only the newest position(s) and the layer keeps
+      its own past inputs (per thread, as Streamlit sessions share one model), so writing a caption
+      word by word costs one column per layer per word instead of re-running the whole prefix.
+    """
 
     def __init__(self, cin: int, cout: int, k: int = 3, dilation: int = 1):
         super().__init__()
+        self.k, self.dilation = k, dilation
         self.pad = (k - 1) * dilation
         self.conv = nn.Conv1d(cin, cout, k, dilation=dilation)
+        self._flat = None  # (weight version, (cout, k*cin) matrix) cached for eval
+        self._local = threading.local()
+
+    def _matmul_conv(self, x):
+        t = x.shape[2]
+        xp = F.pad(x, (self.pad, 0))
+        taps = torch.cat([xp[:, :, j * self.dilation: j * self.dilation + t] for j in range(self.k)], 1)
+        w = self.conv.weight
+        if self._flat is None or self._flat[0] != (w._version, w.data_ptr()):
+            self._flat = ((w._version, w.data_ptr()), w.detach().permute(0, 2, 1).reshape(w.shape[0], -1).contiguous())
+        b = taps.shape[0]
+        y = F.linear(taps.transpose(1, 2).reshape(b * t, -1), self._flat[1], self.conv.bias)  # one 2-D GEMM
+        return y.view(b, t, -1).transpose(1, 2)
 
     def forward(self, x):
-        return self.conv(F.pad(x, (self.pad, 0)))
+        if self.training or torch.is_grad_enabled() and x.requires_grad:
+            return self.conv(F.pad(x, (self.pad, 0)))
+        past = getattr(self._local, "past", None)
+        if past is None:
+            return self._matmul_conv(x)
+        full = x if past.numel() == 0 else torch.cat([past, x], 2)
+        self._local.past = full[:, :, -self.pad:] if self.pad else full[:, :, :0]
+        n, t = x.shape[2], full.shape[2]
+        return self._matmul_conv(full[:, :, max(0, t - n - self.pad):])[:, :, -n:]
+
+
+@contextlib.contextmanager
+def incremental(model: nn.Module):
+    """Within this block, a convolutional decoder is fed only the newest word at each call (see
+    CausalConv). Yields True when the model supports it, else False (feed it the whole prefix)."""
+    layers = [m for m in model.modules() if isinstance(m, CausalConv)]
+    for layer in layers:
+        layer._local.past = torch.empty(0)
+    try:
+        yield bool(layers)
+    finally:
+        for layer in layers:
+            layer._local.past = None
 
 
 class GRUDecoder(nn.Module):

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .decoders import incremental
 from .vocab import PAD, START, STOP
 
 MAX_LEN = 30
@@ -34,13 +35,14 @@ def greedy(model, pooled, regions, max_len: int = MAX_LEN) -> list[list[int]]:
     b = p.shape[0]
     tokens = torch.full((b, 1), START, dtype=torch.long)
     done = torch.zeros(b, dtype=torch.bool)
-    for _ in range(max_len):
-        nxt = model(tokens, p, r)[:, -1].argmax(-1)
-        nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
-        tokens = torch.cat([tokens, nxt[:, None]], 1)
-        done |= nxt == STOP
-        if done.all():
-            break
+    with incremental(model) as inc:
+        for _ in range(max_len):
+            nxt = model(tokens[:, -1:] if inc else tokens, p, r)[:, -1].argmax(-1)
+            nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
+            tokens = torch.cat([tokens, nxt[:, None]], 1)
+            done |= nxt == STOP
+            if done.all():
+                break
     return [_strip(row) for row in tokens[:, 1:].tolist()]
 
 
@@ -55,15 +57,16 @@ def sample(model, pooled, regions, temperature: float = 1.0, seed: int = 0, n: i
     tokens = torch.full((n, 1), START, dtype=torch.long)
     done = torch.zeros(n, dtype=torch.bool)
     t = max(float(temperature), 1e-3)
-    for _ in range(max_len):
-        probs = F.softmax(model(tokens, p, r)[:, -1] / t, -1)
-        probs[:, PAD] = probs[:, START] = 0
-        nxt = torch.multinomial(probs, 1, generator=gen)[:, 0]
-        nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
-        tokens = torch.cat([tokens, nxt[:, None]], 1)
-        done |= nxt == STOP
-        if done.all():
-            break
+    with incremental(model) as inc:
+        for _ in range(max_len):
+            probs = F.softmax(model(tokens[:, -1:] if inc else tokens, p, r)[:, -1] / t, -1)
+            probs[:, PAD] = probs[:, START] = 0
+            nxt = torch.multinomial(probs, 1, generator=gen)[:, 0]
+            nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
+            tokens = torch.cat([tokens, nxt[:, None]], 1)
+            done |= nxt == STOP
+            if done.all():
+                break
     return [_strip(row) for row in tokens[:, 1:].tolist()]
 
 
