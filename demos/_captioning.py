@@ -45,10 +45,23 @@ def picture(i: int, size: int = 160) -> np.ndarray:
     """Test picture ``i`` redrawn from its scene (the pictures themselves are not shipped)."""
     from models.captioning.scenes import render, scene_from_json
 
-    spec = test_set().scenes[i]
-    if not spec:
-        return np.full((size, size, 3), 200, np.uint8)
-    return render(scene_from_json(spec), size)
+    ts = test_set()
+    spec = ts.scenes[i] if i < len(ts.scenes) else {}
+    if spec:
+        return render(scene_from_json(spec), size)
+    if ts.images_dir:  # real data (Flickr / COCO): the picture from the folder it was featurised from
+        from pathlib import Path
+
+        from PIL import Image
+
+        from models.session2.images import ImageError, load_image_bytes
+
+        try:
+            rgb = load_image_bytes((Path(ts.images_dir) / ts.names[i]).read_bytes(), ts.names[i]).array
+            return np.asarray(Image.fromarray(rgb).resize((size, size), Image.LANCZOS))
+        except (OSError, ImageError):
+            pass
+    return np.full((size, size, 3), 200, np.uint8)  # picture not on this machine: its features still work
 
 
 def manifest_entry(name: str) -> dict:

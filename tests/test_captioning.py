@@ -303,3 +303,37 @@ def test_bad_slide_options_fall_back():
         pytest.skip("not shipped")
     _app("caption_compare", image="-7", mode="nonsense", decoder="nope", untrained="maybe")
     _app("caption_steps", image="99999", decoder="x")
+
+
+def test_real_format_pipeline_end_to_end(tmp_path):
+    """A Karpathy-split JSON + an images folder go through the same featurise -> train -> ship commands."""
+    from PIL import Image
+
+    from models.captioning import features, shipped
+    from models.captioning.train import train
+
+    images = tmp_path / "images"
+    images.mkdir()
+    records = []
+    for i in range(14):
+        s = scenes.make_scene(i)
+        Image.fromarray(scenes.render(s)).save(images / f"pic{i}.jpg", quality=90)
+        split = "train" if i < 10 else "val" if i < 12 else "test"
+        records.append({"filename": f"pic{i}.jpg", "split": split,
+                        "sentences": [{"raw": c, "tokens": tokenize(c)} for c in s.captions]})
+    records.append({"filename": "missing.jpg", "split": "train", "sentences": [{"raw": "a lost picture .", "tokens": []}]})
+    capfile = tmp_path / "dataset_mine.json"
+    capfile.write_text(json.dumps({"images": records}))
+    out = tmp_path / "features.npz"
+    features.main(["--captions", str(capfile), "--images", str(images), "--out", str(out), "--workers", "1"])
+    z = np.load(out)
+    assert z["pooled"].shape == (14, 2048) and z["regions"].shape[:2] == (14, 9)
+    assert list(z["splits"]).count("test") == 2 and str(z["images"]) == str(images.resolve())
+    run = tmp_path / "run"
+    train("gru", out, run, epochs=1, batch=8, log=lambda s: None)
+    art = tmp_path / "art"
+    shipped.ship(run, out, {"gru": "python -m models.captioning.train --decoder gru --epochs 1"}, art=art)
+    ts = shipped.load_test_set_from(art / "test_features.npz")
+    assert len(ts) == 2 and ts.names == ["pic12.jpg", "pic13.jpg"] and ts.images_dir == str(images.resolve())
+    entry = json.loads((art / "manifest.json").read_text())["artefacts"][-1]
+    assert entry["name"] == "gru" and 0.0 <= entry["metrics"]["test_bleu4"] <= 1.0

@@ -172,7 +172,7 @@ def main(argv=None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(out, pooled=pooled, regions=project(regions, mean, comps).astype(np.float16),
              names=np.array(names), splits=np.array(splits), captions=np.array(json.dumps(captions)),
-             seconds=secs, size=FEATURE_SIZE)
+             seconds=secs, size=FEATURE_SIZE, images=str(pathlib.Path(a.images).resolve()) if a.images else "")
     np.savez(out.with_name(out.stem + "_pca.npz"), mean=mean, components=comps, kept=kept)
     print(f"{len(names)} pictures in {secs:.0f} s ({1000 * secs / max(len(names), 1):.0f} ms each with "
           f"{a.workers} workers); regions {regions.shape[1]}×2048 -> PCA {comps.shape[1]} keeps {kept:.1%} of variance; -> {out}")

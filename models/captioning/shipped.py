@@ -37,6 +37,7 @@ class TestSet:
     names: list[str]
     captions: list[list[str]]
     scenes: list[dict]  # scene specs (built-in data) so the pictures can be redrawn; [] for real data
+    images_dir: str = ""  # real data: the folder the pictures were featurised from (names are relative to it)
 
     def refs(self, i: int) -> list[list[str]]:
         return [tokenize(c) for c in self.captions[i]]
@@ -58,9 +59,7 @@ def load_vocab() -> Vocab:
 
 
 def load_test_set() -> TestSet:
-    z = np.load(ART / "test_features.npz")
-    return TestSet(z["pooled"].astype(np.float32), z["regions"].astype(np.float32), [str(n) for n in z["names"]],
-                   json.loads(str(z["captions"])), json.loads(str(z["scenes"])))
+    return load_test_set_from(ART / "test_features.npz")
 
 
 def load_decoder(name: str, untrained: bool = False):
@@ -78,13 +77,13 @@ def load_decoder(name: str, untrained: bool = False):
 # -- making them -----------------------------------------------------------------------------------
 
 
-def ship(run: pathlib.Path, features: pathlib.Path, command_of: dict[str, str]) -> dict:
+def ship(run: pathlib.Path, features: pathlib.Path, command_of: dict[str, str], art: pathlib.Path = ART) -> dict:
     from .infer import evaluate, time_one_caption
     from .train import Data
 
-    ART.mkdir(parents=True, exist_ok=True)
+    art.mkdir(parents=True, exist_ok=True)
     vocab = Vocab.from_json(run / "vocab.json")
-    vocab.to_json(ART / "vocab.json")
+    vocab.to_json(art / "vocab.json")
     data = Data(features, vocab)
     test = data.index("test")
     scenes = []
@@ -92,18 +91,19 @@ def ship(run: pathlib.Path, features: pathlib.Path, command_of: dict[str, str]) 
     if scenes_json.exists():
         by_name = {f"scene-{s['index']:05d}": s for s in json.loads(scenes_json.read_text())["scenes"]}
         scenes = [by_name.get(str(data.names[i]), {}) for i in test]
-    np.savez_compressed(ART / "test_features.npz", pooled=data.pooled[test].astype(np.float16),
+    np.savez_compressed(art / "test_features.npz", pooled=data.pooled[test].astype(np.float16),
                         regions=data.regions[test].astype(np.float16), names=data.names[test],
                         captions=np.array(json.dumps([data.captions[i] for i in test])),
-                        scenes=np.array(json.dumps(scenes)))
+                        scenes=np.array(json.dumps(scenes)),
+                        images_dir=np.array(str(np.load(features)["images"]) if "images" in np.load(features).files else ""))
     pca = np.load(pathlib.Path(features).with_name(pathlib.Path(features).stem + "_pca.npz"))
-    np.savez_compressed(ART / "pca.npz", mean=pca["mean"], components=pca["components"].astype(np.float16),
+    np.savez_compressed(art / "pca.npz", mean=pca["mean"], components=pca["components"].astype(np.float16),
                         kept=pca["kept"])
     arts = [{"name": "vocab", "path": "models/artefacts/captioning/vocab.json", "words": len(vocab),
              "base_words": vocab.n_base, "command": command_of.get("vocab", "")},
             {"name": "test_features", "path": "models/artefacts/captioning/test_features.npz", "pictures": len(test),
              "command": command_of.get("features", ""), "pca_variance_kept": float(pca["kept"])}]
-    ts = load_test_set_from(ART / "test_features.npz")
+    ts = load_test_set_from(art / "test_features.npz")
     for name in ALL:
         files = sorted(run.glob(f"{name}_e*.pt"))
         if not files:
@@ -114,7 +114,7 @@ def ship(run: pathlib.Path, features: pathlib.Path, command_of: dict[str, str]) 
         model.load_state_dict(ck["model"])
         model.eval()
         state = {k: v.half() for k, v in model.state_dict().items()}
-        torch.save({"decoder": name, "state": state, "vocab_size": ck["vocab_size"], "epoch": ck["epoch"]}, ART / f"{name}.pt")
+        torch.save({"decoder": name, "state": state, "vocab_size": ck["vocab_size"], "epoch": ck["epoch"]}, art / f"{name}.pt")
         model.load_state_dict({k: v.float() for k, v in state.items()})  # measure what ships (fp16 weights)
         ev = evaluate(model, vocab, ts.pooled, ts.regions, [ts.refs(i) for i in range(len(ts))])
         ms = time_one_caption(model, ts.pooled[0], ts.regions[0])
@@ -125,14 +125,15 @@ def ship(run: pathlib.Path, features: pathlib.Path, command_of: dict[str, str]) 
                      "metrics": {f"test_bleu{k}": round(ev[f"bleu{k}"], 4) for k in (1, 2, 3, 4)},
                      "ms_per_caption": round(ms, 1), "history": ck["history"]})
         print(f"{name}: test BLEU-4 {ev['bleu4']:.4f}, {ms:.1f} ms/caption, {decoders.n_params(model):,} params")
-    MANIFEST.write_text(json.dumps({"artefacts": arts}, indent=1) + "\n")
+    (art / "manifest.json").write_text(json.dumps({"artefacts": arts}, indent=1) + "\n")
     return {"artefacts": arts}
 
 
 def load_test_set_from(path) -> TestSet:
     z = np.load(path)
+    images = str(z["images_dir"]) if "images_dir" in z.files else ""
     return TestSet(z["pooled"].astype(np.float32), z["regions"].astype(np.float32), [str(n) for n in z["names"]],
-                   json.loads(str(z["captions"])), json.loads(str(z["scenes"])))
+                   json.loads(str(z["captions"])), json.loads(str(z["scenes"])), images)
 
 
 def main(argv=None) -> None:
