@@ -65,25 +65,42 @@ class ValueNet(nn.Module):
         for m in (self.conv1, self.conv2, self.fc1, self.out):     # Glorot uniform, as Lasagne
             nn.init.xavier_uniform_(m.weight)
             nn.init.zeros_(m.bias)
+        # channels-last convolutions: 3.4x faster on an AVX2 CPU for a batch of after-states (measured
+        # 25 vs 86 ms for 640 boards, one thread); same numbers (load_state_dict keeps the layout)
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x):                       # x: (N, 9, W, H)
+        x = x.contiguous(memory_format=torch.channels_last)
         x = torch.relu(self.conv1(x))           # (N, 32, W-2, H-2)
         x = torch.relu(self.conv2(x))           # (N, 16, W-4, H-4)
         x = torch.relu(self.fc1(x.flatten(1)))  # (N, 32)
         return self.out(x).squeeze(1)           # (N,)
 
 
+def _cpu_has_bf16() -> bool:
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+CPU_HAS_BF16 = _cpu_has_bf16()
+
+
 @torch.no_grad()
 def value(net: ValueNet, boards: np.ndarray, bf16: bool = False) -> np.ndarray:
     """V(board) for many boards (N, W, H) -> (N,) numpy.
 
-    bf16=True runs the convolutions in bfloat16 (CPU autocast): about 2x faster on CPUs with
-    AVX512-BF16, values good to ~3 digits. Training self-play uses it; evaluation does not.
+    bf16=True runs the convolutions in bfloat16 (CPU autocast): about 2x faster on CPUs with native
+    bfloat16 (AVX512-BF16 / AMX), values good to ~3 digits, but ~7x *slower* where it is emulated (an
+    AVX2-only CPU: 594 vs 86 ms for 640 boards), so it is used only where the CPU has it. Training
+    self-play asks for it; evaluation does not.
     """
     if len(boards) == 0:
         return np.zeros(0, dtype=np.float32)
     x = torch.from_numpy(features(boards))
-    if bf16:
+    if bf16 and CPU_HAS_BF16:
         with torch.autocast("cpu", dtype=torch.bfloat16):
             return net(x).float().numpy()
     return net(x).numpy()
