@@ -58,7 +58,7 @@ def render(key_prefix: str = "caption_table", **opts):
             fig.add_trace(go.Scatter(x=[r["train_s"] / 60 for r in h], y=[r["val_bleu4"] for r in h], mode="lines+markers",
                                      name=decoders.LABELS[n], line=dict(color=OKABE_ITO[k % len(OKABE_ITO)])))
         fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="training minutes (2-core CPU)",
-                          yaxis_title="validation BLEU-4 (greedy)", legend=dict(orientation="h"))
+                          yaxis_title="validation BLEU-4 (greedy)", legend=dict(orientation="h", y=1.15))
         st.plotly_chart(fig, width="stretch", key=f"{key_prefix}_curves")
         st.caption("One point per epoch (every training caption once, teacher forcing, Adam). Each epoch's "
                    "weights are kept, so training resumes where it stopped.")
