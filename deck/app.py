@@ -186,6 +186,9 @@ def _plotly_warmup() -> None:
     if st.session_state.get("deck_plotly_warm"):
         return
     st.session_state["deck_plotly_warm"] = True
+    from .demo_runner import plotly_ready
+
+    plotly_ready()  # another session may be half-way through importing numpy or pandas
     with st.container(key="deck_plotly_warmup"):
         st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 10}},
                         key="deck_plotly_warmup_chart", config={"staticPlot": True})

@@ -20,11 +20,26 @@ def missing_demos(deck: Deck) -> list[tuple[Slide, str]]:
     return [(s, seg.demo) for t in deck.talks for s in t.slides for seg in s.demos if not demo_exists(seg.demo)]
 
 
+def plotly_ready() -> None:
+    """Finish importing the modules Plotly peeks at before any Plotly figure is built in this thread.
+
+    Plotly looks numpy, pandas and PIL up in ``sys.modules`` without importing them
+    (``get_module(..., should_load=False)``) and uses what it finds. When several visitors arrive at
+    once on a cold server, one session's thread can still be importing pandas while another builds a
+    figure, which then fails with "partially initialized module 'pandas' has no attribute 'Series'".
+    An ``import`` statement waits for another thread's import of the same module to finish, so
+    importing them here first closes that window (about 1 s once per process; free afterwards)."""
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import PIL.Image  # noqa: F401
+
+
 def run_demo(st, segment: Segment, slide: Slide, occurrence: int) -> None:
     """Import ``demos/<name>.py`` and call ``render``; any failure becomes a short message."""
     name = segment.demo
     prefix = f"{name}_{slide.talk_id.replace('-', '_')}_{slide.index}_{occurrence}"
     try:
+        plotly_ready()
         module = importlib.import_module(f"demos.{name}")
         module.render(key_prefix=prefix, **segment.opts)
     except Exception as exc:  # a broken demo must never take the slide down (st.rerun/st.stop

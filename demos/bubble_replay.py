@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, memo, training_slot
+
+STEP_SECONDS = 15.0  # "Step" trains towards the next validation point for at most this long per press
+TICK_WAIT_S = 1.2  # a live tick (every 1.5 s) waits this long for its training slot before skipping
+
 PLAYERS = ["agent", "greedy", "random", "own"]
 PLAYER_HELP = ("agent: the shipped value network, always its best move. greedy: always the "
                "largest group. random: the 2016 random player (uniform over groups). own: the game "
@@ -247,11 +252,9 @@ def _training_curve(kp, size):
 
 def _live(kp):
     import numpy as np
-    import plotly.graph_objects as go
     import torch
 
     from demos.bubble_play import parse_seed
-    from models.bubble import agent as A
     from models.bubble import train as T
 
     torch.set_num_threads(1)
@@ -285,10 +288,14 @@ def _live(kp):
 
     def toggle():
         st.session_state[f"{kp}_running"] = not st.session_state.get(f"{kp}_running", False)
+        st.session_state[f"{kp}_spent"] = 0.0  # Start: at most RUN_SECONDS of training per press
+        st.session_state[f"{kp}_capped"] = False
 
     b1.button("Pause" if running else "Start", key=f"{kp}_laction", on_click=toggle,
-              help="Train live; the chart updates about once a second.")
-    do_step = b2.button("Step", key=f"{kp}_lstep", help="Train up to the next validation point (100 more games).")
+              help="Train live (at most a minute per press); the chart updates about once a second.")
+    do_step = b2.button("Step", key=f"{kp}_lstep",
+                        help=f"Train up to the next validation point (100 more games), at most "
+                             f"{STEP_SECONDS:g} s per press.")
     b3.button("Reset", key=f"{kp}_lreset", on_click=reset, help="New network (scratch or checkpoint) from the seed.")
     if st.session_state.get(f"{kp}_lerr"):
         st.error(st.session_state[f"{kp}_lerr"])
@@ -298,34 +305,63 @@ def _live(kp):
         tr = st.session_state.get(sk)
         if tr is None:
             return
+        import contextlib
+        import time
+
         curve = st.session_state[f"{kp}_curve"]
-        if st.session_state.get(f"{kp}_running") or do_step:
-            target = (tr.games_done // 100 + 1) * 100
-            import time
-            t0 = time.time()
-            budget = 60.0 if do_step else 0.8          # Step: up to the next validation point
-            while tr.games_done < target and time.time() - t0 < budget:
-                tr.tick()
-            if tr.games_done >= target:
-                ev = tr.evaluate(20)
-                ev["train_mean"] = float(np.mean(tr.train_scores[-100:]))
-                curve.append(ev)
-        g = [c["games"] for c in curve]
-        fig = go.Figure()
-        fig.add_trace(go.Scatter(x=g, y=[c["mean_score"] for c in curve], mode="lines+markers",
-                                 name="validation mean (greedy, 20 games)", line=dict(color="#0072B2")))
-        fig.add_trace(go.Scatter(x=g[1:], y=[c["train_mean"] for c in curve[1:]], mode="lines",
-                                 name="training games (with ε = 0.1)", line=dict(color="#E69F00", dash="dot")))
-        fig.add_hline(y=201.3, line_dash="dot", line_color="#999999",
-                      annotation_text="greedy (largest group) 201")
-        fig.update_layout(title=f"{tr.games_done} games, {tr.train_steps} Adam steps", height=340,
-                          xaxis_title="training games", yaxis_title="mean score",
-                          margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25))
-        st.plotly_chart(fig, key=f"{kp}_live_chart")
-        st.caption(f"Last validation: mean score {curve[-1]['mean_score']:.1f}, "
-                   f"mean moves {curve[-1]['mean_moves']:.1f}.")
+        note = ""
+        training = bool(st.session_state.get(f"{kp}_running") or do_step)
+        target = (tr.games_done // 100 + 1) * 100
+        # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
+        # happens inside the slot too; a skipped tick redraws the chart it kept (``memo``).
+        slot_cm = training_slot(tr, wait=CLICK_WAIT_S if do_step else TICK_WAIT_S) if training \
+            else contextlib.nullcontext()
+        with slot_cm as slot:
+            if slot:
+                t0 = time.time()
+                budget = STEP_SECONDS if do_step else 0.8  # Step: up to the next validation point
+                while tr.games_done < target and time.time() - t0 < budget:
+                    tr.tick()
+                if tr.games_done >= target:
+                    ev = tr.evaluate(20)
+                    ev["train_mean"] = float(np.mean(tr.train_scores[-100:]))
+                    curve.append(ev)
+                if not do_step:
+                    st.session_state[f"{kp}_spent"] = st.session_state.get(f"{kp}_spent", 0.0) + time.time() - t0
+            if training:
+                note = slot.note
+            if st.session_state.get(f"{kp}_running") and st.session_state.get(f"{kp}_spent", 0.0) >= RUN_SECONDS:
+                st.session_state[f"{kp}_running"] = False  # the per-press cap: other visitors get the CPU back
+                st.session_state[f"{kp}_capped"] = True
+                st.rerun()  # a full rerun re-declares the fragment without its timer
+            if note:
+                st.caption(note)
+            if st.session_state.get(f"{kp}_capped") and not st.session_state.get(f"{kp}_running"):
+                st.caption(f"Stopped after {RUN_SECONDS:g} s of training (press Start for more).")
+            store = st.session_state.setdefault(f"{kp}_memo", {})
+            fig = memo(store, "live", tr, (tr.games_done, tr.train_steps, len(curve)), lambda: _live_figure(tr, curve))
+            st.plotly_chart(fig, key=f"{kp}_live_chart")
+            st.caption(f"Last validation: mean score {curve[-1]['mean_score']:.1f}, "
+                       f"mean moves {curve[-1]['mean_moves']:.1f}.")
 
     trainer()
+
+
+def _live_figure(tr, curve):
+    import plotly.graph_objects as go
+
+    g = [c["games"] for c in curve]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=g, y=[c["mean_score"] for c in curve], mode="lines+markers",
+                             name="validation mean (greedy, 20 games)", line=dict(color="#0072B2")))
+    fig.add_trace(go.Scatter(x=g[1:], y=[c["train_mean"] for c in curve[1:]], mode="lines",
+                             name="training games (with ε = 0.1)", line=dict(color="#E69F00", dash="dot")))
+    fig.add_hline(y=201.3, line_dash="dot", line_color="#999999",
+                  annotation_text="greedy (largest group) 201")
+    fig.update_layout(title=f"{tr.games_done} games, {tr.train_steps} Adam steps", height=340,
+                      xaxis_title="training games", yaxis_title="mean score",
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25))
+    return fig
 
 
 def _features(kp, size, seed):

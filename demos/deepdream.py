@@ -1,12 +1,19 @@
 """Deep Dream on Inception-v3: gradient ascent on one layer's activations, the picture updating live.
 
 Slide "Deep Dreams". Options: ``layer`` (e.g. ``mixed_3``), ``steps``, ``sample``.
+
+Fair share: a dream runs in one of the process's training slots (``training_slot``), at most 100 steps
+× 4 octaves on a picture of at most 450 px a side.
 """
 from __future__ import annotations
 
 import io
 
 import streamlit as st
+
+from demos._session1 import WAITING_NOTE, training_slot
+
+DREAM_WAIT_S = 30.0  # a press of Dream waits this long for a free training slot
 
 READY = "models/artefacts/session2/deepdream_cat_mixed_3.jpg"  # made by the command in the manifest
 
@@ -60,23 +67,30 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
             from models.session2.deepdream import dream
 
             net = inception()
-            bar = status.progress(0.0, "dreaming…")
-            t0 = time.perf_counter()
+            bar = status.progress(0.0, "dreaming… (first waiting for a free training slot, if others are training)")
 
             def progress(done, total, frame):
                 bar.progress(done / total, f"step {done}/{total} · {time.perf_counter() - t0:.1f} s")
                 if frame is not None:
                     slot.image(frame, caption=f"step {done}/{total}", width="stretch")
 
-            out = dream(net, img.array, lay, n_steps, step_size, octaves, seed=int(seed), callback=progress)
-            secs = time.perf_counter() - t0
-            from models.session2 import release_memory
-
-            release_memory()
-            result = {"image": out, "secs": secs, "desc": f"{lay}, {n_steps} steps × {octaves} octave(s), step "
-                                                          f"{step_size:.3f}, {img.array.shape[1]}×{img.array.shape[0]}"}
-            st.session_state[f"{kp}_result"] = result
+            with training_slot(wait=DREAM_WAIT_S) as cpu:
+                if cpu:
+                    t0 = time.perf_counter()
+                    out = dream(net, img.array, lay, n_steps, step_size, octaves, seed=int(seed),
+                                callback=progress)
+                    secs = time.perf_counter() - t0
             status.empty()
+            if cpu:
+                from models.session2 import release_memory
+
+                release_memory()
+                result = {"image": out, "secs": secs,
+                          "desc": f"{lay}, {n_steps} steps × {octaves} octave(s), step "
+                                  f"{step_size:.3f}, {img.array.shape[1]}×{img.array.shape[0]}"}
+                st.session_state[f"{kp}_result"] = result
+            else:
+                status.caption(WAITING_NOTE + " Press Dream again in a moment.")
         if result is not None:
             slot.image(result["image"], caption=f"dreamed: {result['desc']} in {result['secs']:.1f} s", width="stretch")
             st.download_button("Download PNG", _png(result["image"]), "deepdream.png", "image/png",

@@ -2,10 +2,15 @@
 
 Slides "MNIST Example" and "Three filter layers - nice visual interpretation".
 Options: ``steps`` (optimiser steps per refresh, default 60).
+
+Fair share: each refresh's steps run in one of the process's training slots (``training_slot``);
+"Start" trains for at most ``RUN_SECONDS`` (60 s) per press.
 """
 from __future__ import annotations
 
 import streamlit as st
+
+from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, training_slot
 
 OKABE = ["#D55E00", "#009E73", "#0072B2", "#E69F00", "#56B4E9", "#CC79A7"]
 CKPT = "models/artefacts/session2/mnist_cnn_3filters.pt"
@@ -87,8 +92,6 @@ def _maps_fig(model, x, y, pred):
 
 
 def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
-    import numpy as np
-
     from models.session2 import mnist_cnn as mc
 
     kp = key_prefix
@@ -101,14 +104,22 @@ def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
 
     def _toggle():
         st.session_state[f"{kp}_running"] = not st.session_state.get(f"{kp}_running")
-        st.session_state[f"{kp}_until"] = None  # Start: run until paused
+        st.session_state[f"{kp}_until"] = None  # Start: run until paused (at most RUN_SECONDS)
+        st.session_state[f"{kp}_spent"] = 0.0
+        st.session_state[f"{kp}_capped"] = False
 
     def _one_epoch():
         st.session_state[f"{kp}_until"] = _state(kp)["trainer"].steps + mc.BATCHES_PER_EPOCH
         st.session_state[f"{kp}_running"] = True
+        st.session_state[f"{kp}_spent"] = 0.0
+        st.session_state[f"{kp}_capped"] = False
 
     def _step():
-        _state(kp)["trainer"].step(per_tick)
+        t = _state(kp)["trainer"]
+        with training_slot(t, wait=CLICK_WAIT_S) as slot:
+            if slot:
+                t.step(per_tick)
+        st.session_state[f"{kp}_note"] = slot.note
         st.session_state[f"{kp}_running"] = False
 
     def _seed():
@@ -117,7 +128,8 @@ def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
     c = st.columns([1, 1.3, 1, 1, 1.3, 1.3])
     c[0].button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_startpause",
                 type="primary", on_click=_toggle,
-                help="Train live until paused: Adam lr 0.005, batch 64, a few steps per refresh.")
+                help="Train live until paused (at most a minute per press): Adam lr 0.005, batch 64, a few "
+                     "steps per refresh.")
     c[1].button("Train 1 epoch", key=f"{kp}_action", on_click=_one_epoch,
                 help="781 batches of 64 (the notebook's epoch), shown live, then stop.")
     c[2].button("Step", key=f"{kp}_step", on_click=_step, help=f"{per_tick} optimiser steps, then stop.")
@@ -130,48 +142,86 @@ def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
 
     @st.fragment(run_every=0.5 if running else None)
     def live():
-        d = _data()
+        import contextlib
+        import time
+
         run = _state(kp)
         t = run["trainer"]
-        stop = False
-        if st.session_state.get(f"{kp}_running"):
-            until = st.session_state.get(f"{kp}_until")
-            t.step(per_tick if until is None else max(0, min(per_tick, until - t.steps)))
-            stop = until is not None and t.steps >= until
-        err = mc.test_error(t.model, d.x_test, d.y_test)
-        if t.epoch > run["curve"][-1][0]:
-            run["curve"].append((t.epoch, err))
-        dense = _dense_error()
-        m = st.columns(3)
-        label = "CNN test error" + (" (shipped checkpoint" if run["pretrained"] else " (from scratch") + \
-            f", +{t.epoch:.2f} epochs)"
-        m[0].metric(label, f"{err:.1%}", delta=None if dense is None else f"{(err - dense) * 100:+.1f} points vs dense",
-                    delta_color="inverse", help="On the 1,000 held-out digits of the shared MNIST split. An epoch is "
-                                                "the notebook's: 781 batches of 64.")
-        if dense is None:
-            m[1].metric("Dense 784→10 test error", "–", help="Session I's dense checkpoint is not installed.")
-        else:
-            m[1].metric("Dense 784→10 test error", f"{dense:.1%}",
-                        help="The previous slide's dense net (784→10 softmax, SGD 0.05, 10 epochs): Session I's "
-                             "shipped checkpoint, evaluated here on the same 1,000 digits.")
-            m[2].metric("CNN errors vs dense", f"{err / dense:.0%}",
-                        help="CNN mistakes as a share of the dense net's: lower is better.")
-        idx = np.arange(10)
-        x, y = d.x_test[idx], d.y_test[idx]
-        with __import__("torch").no_grad():
-            pred = t.model(__import__("torch").as_tensor(x)).argmax(1).numpy()
-        st.plotly_chart(_maps_fig(t.model, x, y, pred), key=f"{kp}_maps", config={"displayModeBar": False})
-        st.caption("Top: ten test digits. Bottom: the same digits' three feature maps as one RGB picture "
-                   "(red, green, blue = filters 1, 2, 3). Labels: true→predicted.")
-        g1, g2 = st.columns([3, 2])
-        g1.plotly_chart(_filters_fig(t.model), key=f"{kp}_filters", config={"displayModeBar": False})
-        g2.plotly_chart(_curve_fig(run["curve"], dense), key=f"{kp}_curve", config={"displayModeBar": False})
-        if stop:  # the epoch is done: stop the timer (a full rerun re-declares the fragment without it)
+        stop, note = False, st.session_state.pop(f"{kp}_note", "")
+        training = bool(st.session_state.get(f"{kp}_running"))
+        until = st.session_state.get(f"{kp}_until")
+        # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
+        # happens inside the slot too; a skipped tick redraws from the figures it kept (``memo``).
+        with training_slot(t) if training else contextlib.nullcontext() as slot:
+            if slot:
+                t0 = time.perf_counter()
+                t.step(per_tick if until is None else max(0, min(per_tick, until - t.steps)))
+                st.session_state[f"{kp}_spent"] = st.session_state.get(f"{kp}_spent", 0.0) + time.perf_counter() - t0
+            if training:
+                note = slot.note or note
+                stop = until is not None and t.steps >= until
+                if until is None and st.session_state.get(f"{kp}_spent", 0.0) >= RUN_SECONDS:
+                    stop = True  # the per-press cap: other visitors get the CPU back
+                    st.session_state[f"{kp}_capped"] = True
+            _draw(kp, run, t, note)
+        if stop:  # the epoch (or the time cap) is done: stop the timer (a full rerun re-declares the
+            # fragment without it)
             st.session_state[f"{kp}_running"] = False
             st.session_state[f"{kp}_until"] = None
             st.rerun()
 
     live()
+
+
+def _draw(kp, run, t, note):
+    """One refresh of the live part: metrics, feature maps, filters and the error curve."""
+    import numpy as np
+    import torch
+
+    from demos._session1 import memo
+    from models.session2 import mnist_cnn as mc
+
+    d = _data()
+    store = st.session_state.setdefault(f"{kp}_memo", {})
+    version = t.steps
+    err = memo(store, "err", t, version, lambda: mc.test_error(t.model, d.x_test, d.y_test))
+    if t.epoch > run["curve"][-1][0]:
+        run["curve"].append((t.epoch, err))
+    dense = _dense_error()
+    if note:
+        st.caption(note)
+    if st.session_state.get(f"{kp}_capped") and not st.session_state.get(f"{kp}_running"):
+        st.caption(f"Stopped after {RUN_SECONDS:g} s of training (press Start for more).")
+    m = st.columns(3)
+    label = "CNN test error" + (" (shipped checkpoint" if run["pretrained"] else " (from scratch") + \
+        f", +{t.epoch:.2f} epochs)"
+    m[0].metric(label, f"{err:.1%}", delta=None if dense is None else f"{(err - dense) * 100:+.1f} points vs dense",
+                delta_color="inverse", help="On the 1,000 held-out digits of the shared MNIST split. An epoch is "
+                                            "the notebook's: 781 batches of 64.")
+    if dense is None:
+        m[1].metric("Dense 784→10 test error", "–", help="Session I's dense checkpoint is not installed.")
+    else:
+        m[1].metric("Dense 784→10 test error", f"{dense:.1%}",
+                    help="The previous slide's dense net (784→10 softmax, SGD 0.05, 10 epochs): Session I's "
+                         "shipped checkpoint, evaluated here on the same 1,000 digits.")
+        m[2].metric("CNN errors vs dense", f"{err / dense:.0%}",
+                    help="CNN mistakes as a share of the dense net's: lower is better.")
+
+    def maps():
+        idx = np.arange(10)
+        x, y = d.x_test[idx], d.y_test[idx]
+        with torch.no_grad():
+            pred = t.model(torch.as_tensor(x)).argmax(1).numpy()
+        return _maps_fig(t.model, x, y, pred)
+
+    st.plotly_chart(memo(store, "maps", t, version, maps), key=f"{kp}_maps", config={"displayModeBar": False})
+    st.caption("Top: ten test digits. Bottom: the same digits' three feature maps as one RGB picture "
+               "(red, green, blue = filters 1, 2, 3). Labels: true→predicted.")
+    g1, g2 = st.columns([3, 2])
+    g1.plotly_chart(memo(store, "filters", t, version, lambda: _filters_fig(t.model)), key=f"{kp}_filters",
+                    config={"displayModeBar": False})
+    g2.plotly_chart(memo(store, "curve", t, (version, len(run["curve"]), dense), lambda: _curve_fig(run["curve"], dense)),
+                    key=f"{kp}_curve", config={"displayModeBar": False})
 
 
 def _curve_fig(curve, dense):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demos._session1 import DIVERGING, OKABE_ITO, opt_bool, single_thread
+from demos._session1 import DIVERGING, OKABE_ITO, memo, opt_bool, training_slot
 
 ART = Path(__file__).resolve().parents[1] / "models" / "artefacts" / "session1"
 SLIDE_CLAIM = "around 8-9% error"
@@ -160,21 +160,35 @@ def render(key_prefix: str = "mnist_dense", **options) -> None:
 
     @st.fragment(run_every=0.4 if trainer is not None and not trainer.done else None)
     def results():
+        import contextlib
+
         tr = st.session_state.get(live_key)
-        if tr is not None:
-            t0 = time.perf_counter()
-            with single_thread():
+        training = tr is not None and not tr.done
+        # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
+        # happens inside the slot too; a skipped tick redraws from what it kept (``memo``).
+        with training_slot(tr) if training else contextlib.nullcontext() as slot:
+            if slot:
+                t0 = time.perf_counter()
                 while time.perf_counter() - t0 < 0.3 and not tr.done:
                     tr.train_batches(100)
+            draw(tr, slot.note if slot is not None else "")
+
+    def draw(tr, note: str):
+        store = st.session_state.setdefault(f"{kp}_memo", {})
+        if tr is not None:
             model, history = tr.model, tr.history
             total = tr.cfg.epochs * tr.cfg.batches_per_epoch
             st.progress(tr.batches / total, text=f"live: batch {tr.batches:,} / {total:,}, epoch {tr.epoch}, "
                                                  f"{tr.seconds:.1f} s" + (" — done" if tr.done else ""))
+            if note:
+                st.caption(note)
             source = "trained live on this slide"
+            owner, version = tr, tr.batches
         else:
             model, _, history = _checkpoint(variant)
             source = "shipped checkpoint"
-        loss, acc = evaluate(model, xte, yte)
+            owner, version = model, 0
+        loss, acc = memo(store, "eval", owner, version, lambda: evaluate(model, xte, yte))
         c1, c2 = st.columns([1, 1.3])
         with c1:
             m = st.columns(2)
@@ -183,7 +197,9 @@ def render(key_prefix: str = "mnist_dense", **options) -> None:
             st.caption("Per epoch, as the notebook printed it:")
             st.dataframe(_history_table(history), height=250, width="stretch")
         with c2:
-            st.plotly_chart(weights_figure(class_weight_images(model), hidden), key=f"{kp}_weights", width="stretch")
+            st.plotly_chart(memo(store, "weights", owner, (version, hidden),
+                                 lambda: weights_figure(class_weight_images(model), hidden)),
+                            key=f"{kp}_weights", width="stretch")
         st.session_state[f"{kp}_model"] = model
         st.session_state[f"{kp}_error"] = 1 - acc
 

@@ -13,7 +13,8 @@ this many seconds per painter; default 60), ``seed``.
 """
 from __future__ import annotations
 
-from demos._session1 import OKABE_ITO, opt_bool, opt_choice, opt_float, opt_int, single_thread
+from demos._session1 import (CLICK_WAIT_S, OKABE_ITO, memo, opt_bool, opt_choice, opt_float, opt_int,
+                             training_slot)
 
 SIZE = 200
 MODES = {"adam": "today: Adam, batches of 4,000 pixels", "sgd2016": "2016: SGD + momentum, batches of 5"}
@@ -169,8 +170,11 @@ def render(key_prefix: str = "painting", **options) -> None:
         from models.session1.painting import preview_tick
 
         st.session_state[run_key] = False
-        with single_thread():
-            preview_tick(plist)
+        with training_slot(plist, wait=CLICK_WAIT_S) as slot:
+            if slot:
+                preview_tick(plist)
+        if slot.note:
+            b[3].caption(slot.note)
     b[3].caption("The speed comes from the method, not the hardware: ConvNetJS's own settings take many tiny "
                  "steps; large batches with Adam (and Fourier features) reach its 20-second picture in well "
                  "under a second on this CPU. Run both to see it.")
@@ -180,34 +184,56 @@ def render(key_prefix: str = "painting", **options) -> None:
 
     @st.fragment(run_every=0.12 if running else None)
     def live():
-        from models.session1.painting import preview_tick, to_png
+        import contextlib
+
+        from models.session1.painting import preview_tick
 
         still = [p for p in plist if p.train_seconds < getattr(p, "limit", max_seconds)]
-        if st.session_state.get(run_key) and still:
-            with single_thread():
-                pngs = dict(zip(map(id, still), preview_tick(still)))
-        else:
-            pngs = {}
-        if st.session_state.get(run_key) and not still:
+        training = bool(st.session_state.get(run_key)) and bool(still)
+        # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
+        # happens inside the slot too; a skipped tick shows the pictures it kept.
+        with training_slot(still) if training else contextlib.nullcontext() as slot:
+            pngs = dict(zip(map(id, still), preview_tick(still))) if slot else {}
+            draw(pngs, slot.note if slot is not None else "")
+
+    def draw(pngs, note):
+        from models.session1.painting import to_png
+
+        if st.session_state.get(run_key) and all(p.train_seconds >= getattr(p, "limit", max_seconds) for p in plist):
             st.info(f"Stopped after {max_seconds:g} s of training per net (press Start for more).")
+        if note:
+            st.caption(note)
+        # The last picture of each painter, kept while it has not moved: a skipped tick (or a paused
+        # demo) redraws it without running the net over every pixel again.
+        shown_key = f"{kp}_shown_png"
+        shown, kept = st.session_state.get(shown_key, {}), {}
         pcols = st.columns(1 + len(plist))
         orig_key = f"{kp}_orig_png"
         if st.session_state.get(orig_key, (None,))[0] != img_id:
             st.session_state[orig_key] = (img_id, to_png(img))
         pcols[0].image(st.session_state[orig_key][1], caption="original", width="stretch")
         for i, p in enumerate(plist):
-            png = pngs.get(id(p)) or to_png(p.predict())
+            png = pngs.get(id(p))
+            if png is None:
+                last = shown.get(id(p))
+                fresh = last is not None and last[0] is p and last[1] == p.iterations
+                png = last[2] if fresh else to_png(p.predict())
+            kept[id(p)] = (p, p.iterations, png)
             it, samples, secs, mse = p.history[-1]
             pcols[i + 1].image(png, caption=labels[i], width="stretch")
             rate = f"{samples / secs:,.0f}" if secs > 0 else "–"
             pcols[i + 1].markdown(f"**{p.iterations:,}** iterations · **{rate}** samples/s · "
                                   f"image MSE **{mse:.4f}** after {secs:.1f} s")
+        st.session_state[shown_key] = kept
 
     # The loss chart redraws once a second in its own fragment: re-rendering Plotly every preview tick
     # would cost the browser more than painting the image.
     @st.fragment(run_every=1.0 if running else None)
     def curve():
-        st.plotly_chart(_loss_figure(plist, labels), key=f"{kp}_loss", width="stretch")
+        store = st.session_state.setdefault(f"{kp}_memo", {})
+        version = tuple((p.iterations, len(p.history)) for p in plist)
+        st.plotly_chart(memo(store, "loss", plist, version, lambda: _loss_figure(plist, labels)), key=f"{kp}_loss",
+                        width="stretch")
 
     pics, chart = st.columns([1 + len(plist), 2.2])
     with pics:

@@ -15,7 +15,8 @@ link". URL values win over the slide's options.
 """
 from __future__ import annotations
 
-from demos._session1 import OKABE_ITO, opt_bool, opt_choice, opt_float, opt_int, single_thread
+from demos._session1 import (CLICK_WAIT_S, OKABE_ITO, memo, opt_bool, opt_choice, opt_float, opt_int,
+                             training_slot)
 
 LR_CHOICES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 L2_CHOICES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -261,8 +262,11 @@ def render(key_prefix: str = "playground", **options) -> None:
         st.rerun()
     if b[1].button("Step", key=f"{kp}_step", help="One epoch, then pause."):
         st.session_state[playing] = False
-        with single_thread():
-            run.train_epochs(1)
+        with training_slot(run, wait=CLICK_WAIT_S) as slot:
+            if slot:
+                run.train_epochs(1)
+        if slot.note:
+            st.caption(slot.note)
     if b[2].button("Reset", key=f"{kp}_reset", help="Fresh weights from the same seed; epoch 0."):
         st.session_state[run_key] = run = PlaygroundRun(cfg, user_pts, user_lab)
     discretize = b[3].toggle("discretize output", False, key=f"{kp}_disc", help="Show only the predicted class.")
@@ -279,14 +283,24 @@ def render(key_prefix: str = "playground", **options) -> None:
 
     @st.fragment(run_every=0.3 if running else None)
     def live():
+        import contextlib
         import time
 
         r = st.session_state[run_key]
-        if st.session_state.get(playing) and r.epoch < max_epochs:
-            t0 = time.perf_counter()
-            with single_thread():
+        training = bool(st.session_state.get(playing)) and r.epoch < max_epochs
+        # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
+        # happens inside the slot too, so only a slot's worth of ticks compete with slide changes for the
+        # interpreter; a skipped tick redraws from the figures it kept (``memo``).
+        with training_slot(r) if training else contextlib.nullcontext() as slot:
+            if slot:
+                t0 = time.perf_counter()
                 while time.perf_counter() - t0 < 0.2 and r.epoch < max_epochs:
                     r.train_epochs(1)
+            draw(r, slot.note if slot is not None else "")
+
+    def draw(r, note: str):
+        store = st.session_state.setdefault(f"{kp}_memo", {})
+        version = (r.epoch, len(r.history))
         ep, tr, te = r.history[-1]
         left, right = st.columns([1.25, 1])
         with left:
@@ -295,12 +309,16 @@ def render(key_prefix: str = "playground", **options) -> None:
             m[1].metric("train loss", f"{tr:.3f}")
             m[2].metric("test loss", f"{te:.3f}")
             m[3].metric("test accuracy", f"{r.accuracy('test'):.0%}")
-            st.image(network_picture(r), caption="every neuron's function over the plane (orange −, blue +); "
-                                                  "links: blue positive, orange negative weights, thicker = larger")
+            st.image(memo(store, "net", r, version, lambda: network_picture(r)),
+                     caption="every neuron's function over the plane (orange −, blue +); "
+                             "links: blue positive, orange negative weights, thicker = larger")
         with right:
-            st.plotly_chart(boundary_figure(r, discretize), key=f"{kp}_boundary", width="stretch")
-            st.plotly_chart(loss_figure(r), key=f"{kp}_loss", width="stretch")
+            st.plotly_chart(memo(store, "boundary", r, version + (discretize,), lambda: boundary_figure(r, discretize)),
+                            key=f"{kp}_boundary", width="stretch")
+            st.plotly_chart(memo(store, "loss", r, version, lambda: loss_figure(r)), key=f"{kp}_loss", width="stretch")
         if st.session_state.get(playing) and r.epoch >= max_epochs:
             st.caption(f"Stopped at {max_epochs} epochs.")
+        if note:
+            st.caption(note)
 
     live()

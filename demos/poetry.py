@@ -47,6 +47,25 @@ def _gpt():
     return model, vocab, meta, ents[-1]
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _gpt_text(prime: str, length: int, temperature: float, seed: int) -> str:
+    """The transformer's continuation. Sampling is seeded, so the same settings give the same text:
+    kept once per process (1-2 s of CPU per visit otherwise, tens of seconds with a full room)."""
+    from models.session3.chargpt import sample_gpt
+
+    gm, gv, _, _ = _gpt()
+    return "".join(sample_gpt(gm, gv, prime, length=length, temperature=temperature, seed=seed))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _every_checkpoint(prime: str, temperature: float, seed: int) -> list[str]:
+    """200 seeded characters from each checkpoint (same reason as ``_gpt_text``)."""
+    from models.session3.charrnn import sample
+
+    return ["".join(sample(m, v, prime, length=200, temperature=temperature, seed=seed))
+            for _, m, v, _ in _checkpoints()]
+
+
 def _float(v, default):
     try:
         return float(v)
@@ -106,8 +125,7 @@ def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: st
     if st.toggle("Same seed, every checkpoint", value=str(compare) == "1", key=k("compare"),
                  help="Sample 200 characters from each checkpoint with the same seed, prime and temperature."):
         cols = st.columns(3)
-        for j, (lab, m, v, _) in enumerate(cks):
-            out = "".join(sample(m, v, prime_txt, length=200, temperature=temp, seed=int(sd)))
+        for j, ((lab, _, _, _), out) in enumerate(zip(cks, _every_checkpoint(prime_txt, float(temp), int(sd)))):
             cols[j % 3].markdown(f"**{lab}**")
             cols[j % 3].code(prime_txt + out, language=None, wrap_lines=True)
 
@@ -118,8 +136,6 @@ def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: st
         if got is None:
             st.info("No transformer checkpoint shipped (python -m models.session3.train_chargpt).")
             return
-        from models.session3.chargpt import sample_gpt
-
         gm, gv, gmeta, gentry = got
         rnn_best = cks[-1][3]
         st.caption(f"2×GRU: val loss {rnn_best['val_loss']:.3f} after {rnn_best['seconds'] / 60:.0f} min · "
@@ -127,5 +143,5 @@ def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: st
                    f"val loss {gmeta['val_loss']:.3f} after {gmeta['seconds'] / 60:.0f} min, iteration "
                    f"{gmeta['iteration']:,}; both on one shared CPU thread, same validation characters "
                    "(the GPT reads them with its 128-character training context).")
-        out = "".join(sample_gpt(gm, gv, prime_txt, length=min(n, 300), temperature=temp, seed=int(sd)))
+        out = _gpt_text(prime_txt, min(n, 300), float(temp), int(sd))
         st.code(prime_txt + out, language=None, wrap_lines=True)

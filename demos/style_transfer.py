@@ -2,12 +2,19 @@
 
 Slides "Art Style-Transfer" and "Network Picture". Options: ``sample`` (content photo),
 ``style`` (a style sample name), ``size`` (max side in pixels for the optimisation, default 256).
+
+Fair share: the optimisation runs in one of the process's training slots (``training_slot``); "Start"
+optimises for at most ``RUN_SECONDS`` (60 s) per press; pictures are at most 512 px for the optimisation.
 """
 from __future__ import annotations
 
 import io
 
 import streamlit as st
+
+from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, WAITING_NOTE, memo, training_slot
+
+SETUP_WAIT_S = 30.0  # computing the photo's and the style's features waits this long for a training slot
 
 OKABE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
 READY = "models/artefacts/session2/style_cat_swirls.jpg"
@@ -104,15 +111,20 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
 
     def _toggle():
         st.session_state[f"{kp}_running"] = not st.session_state.get(f"{kp}_running")
-        st.session_state[f"{kp}_more"] = None  # Start: until paused
+        st.session_state[f"{kp}_more"] = None  # Start: until paused (at most RUN_SECONDS)
+        st.session_state[f"{kp}_spent"] = 0.0
+        st.session_state[f"{kp}_capped"] = False
 
     def _ten():
         st.session_state[f"{kp}_running"] = True
         st.session_state[f"{kp}_more"] = 10
+        st.session_state[f"{kp}_spent"] = 0.0
+        st.session_state[f"{kp}_capped"] = False
 
     b = st.columns(4)
     b[0].button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_startpause",
-                type="primary", on_click=_toggle, help="Run L-BFGS until paused, a few iterations per refresh.")
+                type="primary", on_click=_toggle,
+                help="Run L-BFGS until paused (at most a minute per press), a few iterations per refresh.")
     b[1].button("Run 10 iterations", key=f"{kp}_action", on_click=_ten,
                 help="Ten L-BFGS iterations, each result shown as it comes, then stop.")
     step = b[2].button("Step", key=f"{kp}_step", help="Three iterations, then stop.")
@@ -120,24 +132,38 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
     if run is None or run["sig"] != sig:
         if st.session_state.get(f"{kp}_running") or step or run is not None:
             with st.spinner("Computing the photo's and the style's features…"):
-                g = GatysTransfer(inception(), photo.array, style_rgb, size)
-            run = {"sig": sig, "g": g}
-            st.session_state[f"{kp}_run"] = run
+                with training_slot(wait=SETUP_WAIT_S) as slot:
+                    if slot:
+                        g = GatysTransfer(inception(), photo.array, style_rgb, size)
+            if slot:
+                run = {"sig": sig, "g": g}
+                st.session_state[f"{kp}_run"] = run
+            else:  # the machine is busy: say so, and start nothing
+                st.session_state[f"{kp}_running"] = False
+                step = False
+                st.caption(WAITING_NOTE + " Press Start again in a moment.")
     if run is not None:
         run["g"].weights.update(content=cw, style=sw, tv=tw)  # weights change live, mid-optimisation
     if step and run is not None:
-        run["g"].step(3)
+        with training_slot(run["g"], wait=CLICK_WAIT_S) as slot:
+            if slot:
+                run["g"].step(3)
+        if slot.note:
+            st.caption(slot.note)
         st.session_state[f"{kp}_running"] = False
     running = bool(st.session_state.get(f"{kp}_running"))
 
     @st.fragment(run_every=0.2 if running else None)
     def live():
+        import contextlib
         import time
 
         r = st.session_state.get(f"{kp}_run")
+        store = st.session_state.setdefault(f"{kp}_memo", {})
         i1, i2, i3 = st.columns(3)
-        i1.image(photo.array, caption="photo", width="stretch")
-        i2.image(style_rgb, caption=f"style: {style_name}", width="stretch")
+        photo_png, style_png = memo(store, "inputs", None, sig, lambda: (_png(photo.array), _png(style_rgb)))
+        i1.image(photo_png, caption="photo", width="stretch")
+        i2.image(style_png, caption=f"style: {style_name}", width="stretch")
         if r is None:
             from models.session2.manifest import ROOT
 
@@ -146,30 +172,49 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
                          caption="ready-made: cat + swirls, 30 iterations (press Start to run it live)")
             return
         g = r["g"]
-        stop = False
-        if st.session_state.get(f"{kp}_running"):
-            more = st.session_state.get(f"{kp}_more")
-            n = 2 if more is None else max(0, min(2, more))
-            t0 = time.perf_counter()
-            g.step(n)
-            if n:
-                r["s_per_iter"] = (time.perf_counter() - t0) / n
-            if more is not None:
-                st.session_state[f"{kp}_more"] = more - n
-                stop = more - n <= 0
-            from models.session2 import release_memory
+        stop, note = False, ""
+        training = bool(st.session_state.get(f"{kp}_running"))
+        # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
+        # happens inside the slot too; a skipped tick redraws from what it kept (``memo``).
+        with training_slot(g) if training else contextlib.nullcontext() as slot:
+            if slot:
+                more = st.session_state.get(f"{kp}_more")
+                n = 2 if more is None else max(0, min(2, more))
+                t0 = time.perf_counter()
+                g.step(n)
+                secs = time.perf_counter() - t0
+                if n:
+                    r["s_per_iter"] = secs / n
+                st.session_state[f"{kp}_spent"] = st.session_state.get(f"{kp}_spent", 0.0) + secs
+                if more is not None:
+                    st.session_state[f"{kp}_more"] = more - n
+                    stop = more - n <= 0
+                from models.session2 import release_memory
 
-            release_memory()
-        i3.image(g.image(), caption=f"iteration {g.iterations}", width="stretch")
-        if g.history:
-            st.plotly_chart(_loss_fig(g.history), key=f"{kp}_loss", config={"displayModeBar": False})
-            h = g.history[-1]
-            speed = f" · {r['s_per_iter']:.2f} s per iteration here" if "s_per_iter" in r else ""
-            st.caption(f"iteration {g.iterations}: content {h['content']:.3g}, style {h['style']:.3g}, "
-                       f"TV {h['tv']:.3g}, total {h['total']:.4g}{speed}")
-            st.download_button("Download PNG", _png(g.image()), "style-transfer.png", "image/png",
-                               key=f"{kp}_download", help="Save the current result.")
-        if stop:  # the ten iterations are done: a full rerun re-declares the fragment without its timer
+                release_memory()
+            if training:
+                note = slot.note
+                if st.session_state.get(f"{kp}_more") is None and \
+                        st.session_state.get(f"{kp}_spent", 0.0) >= RUN_SECONDS:
+                    stop = True  # the per-press cap: other visitors get the CPU back
+                    st.session_state[f"{kp}_capped"] = True
+            if note:
+                st.caption(note)
+            if st.session_state.get(f"{kp}_capped") and not st.session_state.get(f"{kp}_running"):
+                st.caption(f"Stopped after {RUN_SECONDS:g} s of optimisation (press Start for more).")
+            version = (g.iterations, len(g.history))
+            result_png = memo(store, "result", g, version, lambda: _png(g.image()))
+            i3.image(result_png, caption=f"iteration {g.iterations}", width="stretch")
+            if g.history:
+                st.plotly_chart(memo(store, "loss", g, version, lambda: _loss_fig(g.history)), key=f"{kp}_loss",
+                                config={"displayModeBar": False})
+                h = g.history[-1]
+                speed = f" · {r['s_per_iter']:.2f} s per iteration here" if "s_per_iter" in r else ""
+                st.caption(f"iteration {g.iterations}: content {h['content']:.3g}, style {h['style']:.3g}, "
+                           f"TV {h['tv']:.3g}, total {h['total']:.4g}{speed}")
+                st.download_button("Download PNG", result_png, "style-transfer.png", "image/png",
+                                   key=f"{kp}_download", help="Save the current result.")
+        if stop:  # ten iterations (or the time cap) done: a full rerun re-declares the fragment without its timer
             st.session_state[f"{kp}_running"] = False
             st.session_state[f"{kp}_more"] = None
             st.rerun()

@@ -2,12 +2,20 @@
 
 Slides "Re-Using Pre-Built Networks" and "'Commerce' Cars".
 Options: ``classes`` (number of your own classes to start with, default 2).
+
+Fair share: at most ``MAX_PHOTOS`` photos per class and ``MAX_TEST_PHOTOS`` test photos are read (each
+costs an Inception-v3 pass); recomputing the 200 built-in crops' features runs in a training slot.
 """
 from __future__ import annotations
 
 import streamlit as st
 
 from demos._inception import inception
+from demos._session1 import WAITING_NOTE, training_slot
+
+MAX_PHOTOS = 30  # per class
+MAX_TEST_PHOTOS = 24
+RECOMPUTE_WAIT_S = 30.0
 
 OKABE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
 
@@ -60,9 +68,14 @@ def _builtin(kp):
         bar = st.progress(0.0, "Inception-v3 on 200 crops…")
         from models.session2.inception import features
 
-        live = features(inception(), lfw_rgb(), LFW_SIZE, progress=lambda d, n: bar.progress(d / n, f"{d}/{n} crops"))
+        with training_slot(wait=RECOMPUTE_WAIT_S) as cpu:
+            if cpu:
+                live = features(inception(), lfw_rgb(), LFW_SIZE,
+                                progress=lambda d, n: bar.progress(d / n, f"{d}/{n} crops"))
+                st.session_state[f"{kp}_live_feats"] = live
         bar.empty()
-        st.session_state[f"{kp}_live_feats"] = live
+        if not cpu:
+            c2.caption(WAITING_NOTE + " Press the button again in a moment.")
     from models.session2.transfer import raw_pixels
 
     feats = live if live is not None else _cached_lfw()
@@ -116,7 +129,11 @@ def _own(kp, classes):
         names.append(name)
         files = col.file_uploader(f"Photos of '{name}'", accept_multiple_files=True, key=f"{kp}_files{c}",
                                   help="JPEG/PNG/WebP…; bad files are skipped with a message.")
-        for f in files or []:
+        files = files or []
+        if len(files) > MAX_PHOTOS:
+            col.info(f"Only the first {MAX_PHOTOS} of {len(files)} photos are used.")
+            files = files[:MAX_PHOTOS]
+        for f in files:
             v, _, err, notices = _image_features(f.getvalue(), f.name)
             for note in notices:
                 col.info(note, icon="ℹ️")
@@ -140,7 +157,11 @@ def _own(kp, classes):
     tests = st.file_uploader("Test photos", accept_multiple_files=True, key=f"{kp}_test",
                              help="Photos the classifier has not seen.")
     shown = []
-    for f in tests or []:
+    tests = tests or []
+    if len(tests) > MAX_TEST_PHOTOS:
+        st.info(f"Only the first {MAX_TEST_PHOTOS} of {len(tests)} test photos are classified.")
+        tests = tests[:MAX_TEST_PHOTOS]
+    for f in tests:
         v, thumb, err, notices = _image_features(f.getvalue(), f.name)
         for note in notices:
             st.info(note, icon="ℹ️")
