@@ -194,3 +194,20 @@ def test_the_demo_served_longest_ago_goes_first():
     for t in threads:
         t.join()
     assert order == ["bubble", "painting"]
+
+
+def test_memo_rebuilds_only_for_a_new_owner_or_version():
+    calls = []
+
+    def make():
+        calls.append(1)
+        return len(calls)
+
+    store, a, b = {}, Model(), Model()
+    assert s1.memo(store, "fig", a, 1, make) == 1
+    assert s1.memo(store, "fig", a, 1, make) == 1  # same model, same epoch: kept
+    assert s1.memo(store, "fig", a, 2, make) == 2  # trained on
+    assert s1.memo(store, "fig", b, 2, make) == 3  # another model at the same epoch
+    assert s1.memo(store, "fig", [a, b], 2, make) == 4
+    assert s1.memo(store, "fig", [a, b], 2, make) == 4  # a list of owners compares item by item
+    assert s1.memo(store, "fig", [b, a], 2, make) == 5
