@@ -7,6 +7,8 @@ mistake changes everything after it. Options: ``decoder`` (default gru), ``image
 """
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from demos import _captioning as C
@@ -55,7 +57,7 @@ def render(key_prefix: str = "caption_steps", **opts):
             st.markdown(f"**{title}**")
             st.dataframe(table, hide_index=True, width="stretch", key=f"{key_prefix}_{kind}")
     right = sum(x["forced_pred"] == x["target"] for x in rows)
-    loss = -sum(__import__("math").log(max(x["prob_of_target"], 1e-9)) for x in rows) / len(rows)
+    loss = -sum(math.log(max(x["prob_of_target"], 1e-9)) for x in rows) / len(rows)
     st.caption(f"Teacher forcing: {right} of {len(rows)} next words right given the true history "
                f"(the training loss on this caption: {loss:.2f} nats per word). Test time wrote: "
                f"“{' '.join(w(k) for k in written if k not in (0, 3))}”. "

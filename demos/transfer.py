@@ -41,6 +41,21 @@ def _image_features(data: bytes, name: str):
     return features(inception(), [img.array])[0], fit_within(img.array, 160), None, notices
 
 
+def _read_photos(box, files, limit: int, what: str):
+    """Yield (file, features, thumbnail, error) for at most ``limit`` uploads; notices and errors shown in ``box``."""
+    files = files or []
+    if len(files) > limit:
+        box.info(f"Only the first {limit} of {len(files)} {what}.")
+        files = files[:limit]
+    for f in files:
+        v, thumb, err, notices = _image_features(f.getvalue(), f.name)
+        for note in notices:
+            box.info(note, icon="ℹ️")
+        if err:
+            box.warning(err)
+        yield f, v, thumb, err
+
+
 def render(key_prefix: str = "transfer", classes: str = "2", **_):
     kp = key_prefix
     st.caption("Features: Google's **Inception-v3** (2015 ImageNet weights), frozen; its 2048-number summary of "
@@ -129,17 +144,8 @@ def _own(kp, classes):
         names.append(name)
         files = col.file_uploader(f"Photos of '{name}'", accept_multiple_files=True, key=f"{kp}_files{c}",
                                   help="JPEG/PNG/WebP…; bad files are skipped with a message.")
-        files = files or []
-        if len(files) > MAX_PHOTOS:
-            col.info(f"Only the first {MAX_PHOTOS} of {len(files)} photos are used.")
-            files = files[:MAX_PHOTOS]
-        for f in files:
-            v, _, err, notices = _image_features(f.getvalue(), f.name)
-            for note in notices:
-                col.info(note, icon="ℹ️")
-            if err:
-                col.warning(err)
-            else:
+        for f, v, _, err in _read_photos(col, files, MAX_PHOTOS, "photos are used"):
+            if not err:
                 feats.append(v)
                 labels.append(c)
         col.caption(f"{sum(1 for lab in labels if lab == c)} usable photo(s)")
@@ -157,16 +163,8 @@ def _own(kp, classes):
     tests = st.file_uploader("Test photos", accept_multiple_files=True, key=f"{kp}_test",
                              help="Photos the classifier has not seen.")
     shown = []
-    tests = tests or []
-    if len(tests) > MAX_TEST_PHOTOS:
-        st.info(f"Only the first {MAX_TEST_PHOTOS} of {len(tests)} test photos are classified.")
-        tests = tests[:MAX_TEST_PHOTOS]
-    for f in tests:
-        v, thumb, err, notices = _image_features(f.getvalue(), f.name)
-        for note in notices:
-            st.info(note, icon="ℹ️")
+    for f, v, thumb, err in _read_photos(st, tests, MAX_TEST_PHOTOS, "test photos are classified"):
         if err:
-            st.warning(err)
             continue
         pred, dist = predict_with_distance(clf, v[None])
         shown.append((thumb, f.name, names[int(pred[0])], float(dist[0])))

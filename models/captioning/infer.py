@@ -32,12 +32,16 @@ def greedy(model, pooled, regions, max_len: int = MAX_LEN) -> list[list[int]]:
     """Most likely word at every step, for a batch of pictures: lists of word ids (no START/STOP)."""
     model.eval()
     p, r = _feats(pooled, regions)
-    b = p.shape[0]
-    tokens = torch.full((b, 1), START, dtype=torch.long)
-    done = torch.zeros(b, dtype=torch.bool)
+    return _generate(model, p, r, lambda logits: logits.argmax(-1), max_len)
+
+
+def _generate(model, p, r, pick, max_len: int) -> list[list[int]]:
+    """Write captions for a batch word by word; ``pick(last-step logits) -> next word ids``."""
+    tokens = torch.full((p.shape[0], 1), START, dtype=torch.long)
+    done = torch.zeros(p.shape[0], dtype=torch.bool)
     with incremental(model) as inc:
         for _ in range(max_len):
-            nxt = model(tokens[:, -1:] if inc else tokens, p, r)[:, -1].argmax(-1)
+            nxt = pick(model(tokens[:, -1:] if inc else tokens, p, r)[:, -1])
             nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
             tokens = torch.cat([tokens, nxt[:, None]], 1)
             done |= nxt == STOP
@@ -54,20 +58,14 @@ def sample(model, pooled, regions, temperature: float = 1.0, seed: int = 0, n: i
     p, r = _feats(pooled, regions)
     p, r = p.expand(n, -1), r.expand(n, -1, -1)
     gen = torch.Generator().manual_seed(int(seed))
-    tokens = torch.full((n, 1), START, dtype=torch.long)
-    done = torch.zeros(n, dtype=torch.bool)
     t = max(float(temperature), 1e-3)
-    with incremental(model) as inc:
-        for _ in range(max_len):
-            probs = F.softmax(model(tokens[:, -1:] if inc else tokens, p, r)[:, -1] / t, -1)
-            probs[:, PAD] = probs[:, START] = 0
-            nxt = torch.multinomial(probs, 1, generator=gen)[:, 0]
-            nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
-            tokens = torch.cat([tokens, nxt[:, None]], 1)
-            done |= nxt == STOP
-            if done.all():
-                break
-    return [_strip(row) for row in tokens[:, 1:].tolist()]
+
+    def pick(logits):
+        probs = F.softmax(logits / t, -1)
+        probs[:, PAD] = probs[:, START] = 0
+        return torch.multinomial(probs, 1, generator=gen)[:, 0]
+
+    return _generate(model, p, r, pick, max_len)
 
 
 @torch.inference_mode()

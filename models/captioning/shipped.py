@@ -85,6 +85,7 @@ def ship(run: pathlib.Path, features: pathlib.Path, command_of: dict[str, str], 
     vocab = Vocab.from_json(run / "vocab.json")
     vocab.to_json(art / "vocab.json")
     data = Data(features, vocab)
+    feats = np.load(features)
     test = data.index("test")
     scenes = []
     scenes_json = pathlib.Path(features).with_name("scenes.json")
@@ -95,7 +96,7 @@ def ship(run: pathlib.Path, features: pathlib.Path, command_of: dict[str, str], 
                         regions=data.regions[test].astype(np.float16), names=data.names[test],
                         captions=np.array(json.dumps([data.captions[i] for i in test])),
                         scenes=np.array(json.dumps(scenes)),
-                        images_dir=np.array(str(np.load(features)["images"]) if "images" in np.load(features).files else ""))
+                        images_dir=np.array(str(feats["images"]) if "images" in feats.files else ""))
     pca = np.load(pathlib.Path(features).with_name(pathlib.Path(features).stem + "_pca.npz"))
     np.savez_compressed(art / "pca.npz", mean=pca["mean"], components=pca["components"].astype(np.float16),
                         kept=pca["kept"])
