@@ -32,6 +32,7 @@ def main(argv=None):
     ap.add_argument("--save-at", default="20,100,300,800,1500", help="iterations to checkpoint (the last one always is)")
     ap.add_argument("--seed", type=int, default=2016)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--eval-every", type=int, default=0, help="print the validation loss every N iterations")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -49,8 +50,10 @@ def main(argv=None):
     t0 = time.time()
     first = True
     for it in range(1, args.max_iters + 1):
-        # cosine decay to 10% of the peak over max_iters, after a short warm-up
-        lr = args.lr * min(1.0, it / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * it / args.max_iters)))
+        # cosine decay to 10% of the peak, after a short warm-up. Progress is whichever is further
+        # along, iterations or wall time, so a run cut short by --minutes still ends fully decayed.
+        progress = min(1.0, max(it / args.max_iters, (time.time() - t0) / (args.minutes * 60)))
+        lr = args.lr * min(1.0, it / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()
@@ -68,6 +71,8 @@ def main(argv=None):
         out_of_time = elapsed > args.minutes * 60
         if it % 50 == 0:
             print(f"it {it} loss {loss.item():.3f} lr {lr:.2e} {elapsed:.0f}s", flush=True)
+        if args.eval_every and it % args.eval_every == 0:
+            print(f"it {it} val {evaluate(model, val):.4f}", flush=True)
         if it in save_at or it == args.max_iters or out_of_time:
             vl = evaluate(model, val)
             name = f"charrnn_it{it:05d}_val{vl:.3f}"
