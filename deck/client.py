@@ -53,8 +53,12 @@ BASE_CSS = """
 .st-key-deck_hidden, .st-key-deck_run_marker { display: none !important; }
 .st-key-deck_nav { margin-top: 0.5rem; }
 .st-key-deck_plotly_warmup { position: absolute; left: -9999px; width: 300px; height: 10px; overflow: hidden; }
-.deck-counter { color: #5a5a5a; font-size: 0.95rem; }
+.deck-counter { opacity: 0.72; font-size: 0.95rem; }
 [data-testid="stGraphVizChart"] svg { width: 100%; height: 42vh; }
+/* Graphviz draws in black; follow the theme's text colour instead, so diagrams read in dark mode.
+   Colours a slide sets itself (fill/stroke other than black) are left alone. */
+[data-testid="stGraphVizChart"] svg text:not([fill]), [data-testid="stGraphVizChart"] svg [fill="black"] { fill: currentColor; }
+[data-testid="stGraphVizChart"] svg [stroke="black"] { stroke: currentColor; }
 </style>
 """
 

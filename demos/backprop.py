@@ -43,7 +43,7 @@ def network_figure(theta, b, x):
     deltas = {"h1": b["delta_hidden"][0], "h2": b["delta_hidden"][1], "out": b["delta_out"]}
     fig.add_trace(go.Scatter(x=[p[0] for p in nodes.values()], y=[p[1] for p in nodes.values()],
                              mode="markers+text", marker=dict(size=46, color="white", line=dict(color="black", width=2)),
-                             text=[f"{k}<br>{vals[k]:.2f}" for k in nodes], textfont=dict(size=11), showlegend=False,
+                             text=[f"{k}<br>{vals[k]:.2f}" for k in nodes], textfont=dict(size=11, color="black"), showlegend=False,
                              hovertext=[f"error signal δ = {deltas[k]:+.4f}" if k in deltas else "input" for k in nodes],
                              hoverinfo="text"))
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), title="edge width = blame, blue + / orange − weight",

@@ -191,3 +191,40 @@ def test_audience_follows_presenter_live(page: Page, deck_url, browser, shots):
     audience.get_by_role("button", name="Back to live").click()
     expect(audience.locator("[data-testid='stMain'] h2").first).to_have_text(TALK.slides[2].title, timeout=5000)
     audience_ctx.close()
+
+
+LUMA_JS = """(sel) => {
+  const el = document.querySelector(sel);
+  if (!el) return null;
+  const style = getComputedStyle(el);
+  const c = (sel.includes('svg') ? style.fill : style.color).match(/[\\d.]+/g).map(Number);
+  const a = c.length > 3 ? c[3] : 1;
+  const v = parseFloat(style.opacity);
+  return (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) / 255 * a * v;
+}"""
+BG_LUMA_JS = """() => {
+  const c = getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor.match(/[\\d.]+/g).map(Number);
+  return (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) / 255;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_diagrams_and_counter_readable_in_both_themes(browser, deck_url, shots, scheme):
+    """Graphviz diagrams draw in the theme's text colour, not fixed black: in the dark theme the
+    diagram's labels and lines are light on a dark page, in the light theme dark on a light page."""
+    slide = next(s for s in DECK.talks[0].slides if any(seg.kind == "dot" for seg in s.segments))
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        open_slide(page, deck_url, talk=slide.talk_id, section=slide.section_id, slide=slide.number_in_section)
+        page.wait_for_selector("[data-testid='stGraphVizChart'] svg .node text", state="attached", timeout=30000)
+        bg = page.evaluate(BG_LUMA_JS)
+        text = page.evaluate(LUMA_JS, "[data-testid='stGraphVizChart'] svg .node text")
+        counter = page.evaluate(LUMA_JS, ".deck-counter")
+        page.screenshot(path=str(shots / f"theme-{scheme}-diagram.png"))
+    finally:
+        context.close()
+    if scheme == "dark":
+        assert bg < 0.2 and text > 0.6 and counter > 0.45, (bg, text, counter)
+    else:
+        assert bg > 0.8 and text < 0.35 and counter < 0.55, (bg, text, counter)
