@@ -109,3 +109,22 @@ def test_poetry_demo_transformer_row():
     assert not at.exception
     assert any("GPT" in c.value for c in at.caption)
     assert len(at.code) == 2 and at.code[1].value.startswith("HAMLET\n") and len(at.code[1].value) == 7 + 60
+
+
+def test_sampling_step_matches_the_batched_forward():
+    """The hand-written one-character step used for sampling gives the nn.GRU forward's numbers."""
+    import torch
+
+    from models.session3.charrnn import CharGRU, CharRNNConfig, _GRUStep
+
+    torch.manual_seed(0)
+    model = CharGRU(CharRNNConfig(vocab_size=30, emb=8, hidden=16)).eval()
+    ids = [3, 7, 1, 29, 0, 12]
+    with torch.no_grad():
+        logits, h = model(torch.tensor([ids]))
+        step = _GRUStep(model)
+        hs = [torch.zeros(16), torch.zeros(16)]
+        for t, c in enumerate(ids):
+            out, hs = step(c, hs)
+            assert torch.allclose(out, logits[0, t], atol=1e-5), t
+    assert torch.allclose(torch.stack(hs), h[:, 0], atol=1e-5)
