@@ -1,6 +1,6 @@
 """Train the small character GPT on the same Shakespeare split as the char-RNN (same CPU budget style).
 
-    nice -n 10 python -m models.session3.train_chargpt --max-iters 3000 --minutes 10
+    nice -n 10 python -m models.session3.train_chargpt --max-iters 6000 --minutes 60 --n-embd 192
 
 AdamW, lr 1e-3 with warm-up and cosine decay, batch 32 x 128 characters, one CPU thread; stops at the
 time limit and saves ``chargpt_it<N>_val<loss>.pt`` with its validation loss in the manifest.
@@ -29,17 +29,22 @@ def main(argv=None):
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=2016)
+    ap.add_argument("--n-embd", type=int, default=128)
+    ap.add_argument("--n-layer", type=int, default=3)
+    ap.add_argument("--n-head", type=int, default=4)
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     vocab, train, val = corpus()
-    model = CharGPT(vocab.size)
+    model = CharGPT(vocab.size, n_embd=args.n_embd, n_layer=args.n_layer, n_head=args.n_head)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     print(f"params {sum(p.numel() for p in model.parameters()):,}", flush=True)
     t0 = time.time()
     for it in range(1, args.max_iters + 1):
-        lr = args.lr * min(1.0, it / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * it / args.max_iters)))
+        # cosine decay over whichever runs out first, iterations or --minutes (a time-limited run ends decayed)
+        progress = min(1.0, max(it / args.max_iters, (time.time() - t0) / (args.minutes * 60)))
+        lr = args.lr * min(1.0, it / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()
