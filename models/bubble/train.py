@@ -132,9 +132,9 @@ class Trainer:
             self.opt.load_state_dict(opt_state)
 
 
-def measure_speed(size="full", seconds=20.0, parallel=32):
+def measure_speed(size="full", seconds=20.0, parallel=32, threads=1):
     """Training games finished per second (from the shipped checkpoint if any, else scratch)."""
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     net = None
     if A.checkpoint_path(size).exists():
         net, _ = A.load_checkpoint(size)
