@@ -138,8 +138,12 @@ def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: st
             return
         gm, gv, gmeta, gentry = got
         rnn_best = cks[-1][3]
-        st.caption(f"2×GRU: val loss {rnn_best['val_loss']:.3f} after {rnn_best['seconds'] / 60:.0f} min · "
-                   f"GPT (3 layers, 4 heads, 128-d, {sum(p.numel() for p in gm.parameters()):,} parameters): "
+        gc = gm.gpt.config
+        rnn_model = cks[-1][1]
+        st.caption(f"2×GRU ({rnn_model.cfg.hidden} units, {sum(p.numel() for p in rnn_model.parameters()):,} "
+                   f"parameters): val loss {rnn_best['val_loss']:.3f} after {rnn_best['seconds'] / 60:.0f} min · "
+                   f"GPT ({gc.n_layer} layers, {gc.n_head} heads, {gc.n_embd}-d, "
+                   f"{sum(p.numel() for p in gm.parameters()):,} parameters): "
                    f"val loss {gmeta['val_loss']:.3f} after {gmeta['seconds'] / 60:.0f} min, iteration "
                    f"{gmeta['iteration']:,}; both on one shared CPU thread, same validation characters "
                    "(the GPT reads them with its 128-character training context).")
