@@ -99,7 +99,11 @@ def test_chargpt_checkpoint_reproduces_recorded_val_loss():
     model, _, meta = load_gpt(manifest.path_of(e))
     _, _, val = corpus()
     assert evaluate_gpt(model, val) == pytest.approx(e["metrics"]["val_loss_nats_per_char"], abs=0.01)
-    assert 600_000 < sum(p.numel() for p in model.parameters()) < 700_000
+    # "similar parameter count" to the shipped char-RNN: within 25%
+    rnn, _, _ = load_checkpoint(manifest.path_of(sorted(manifest.entries("charrnn_"),
+                                                         key=lambda e: e["metrics"]["iteration"])[-1]))
+    n_gpt, n_rnn = (sum(p.numel() for p in m.parameters()) for m in (model, rnn))
+    assert 0.75 < n_gpt / n_rnn < 1.25, (n_gpt, n_rnn)
 
 
 @pytest.mark.skipif(not GPT_ENTRIES, reason="no transformer checkpoint shipped")
@@ -108,7 +112,11 @@ def test_poetry_demo_transformer_row():
                              default_timeout=90).run()
     assert not at.exception
     assert any("GPT" in c.value for c in at.caption)
-    assert len(at.code) == 2 and at.code[1].value.startswith("HAMLET\n") and len(at.code[1].value) == 7 + 60
+    from models.session3.chargpt import load_gpt, sample_gpt
+
+    model, vocab, _ = load_gpt(manifest.path_of(GPT_ENTRIES[-1]))
+    expected = "HAMLET\n" + "".join(sample_gpt(model, vocab, "HAMLET\n", length=60, temperature=0.8, seed=1))
+    assert len(at.code) == 2 and at.code[1].value.rstrip() == expected.rstrip()   # the slide's defaults
 
 
 def test_sampling_step_matches_the_batched_forward():
