@@ -66,7 +66,7 @@ def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool 
         before = last_run(page)
         if slide.index > 0:
             page.keyboard.press("PageDown")
-        acted = False
+        acted = reopened = False
         try:
             counter = page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").first
             try:
@@ -74,12 +74,21 @@ def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool 
             except Exception:
                 # Under heavy load a key press can be lost (read as the echo of a demo's rerun). Press
                 # again only if the deck still shows the previous slide, so no slide is skipped; say so.
-                if slide.index == 0 or not page.locator(".deck-counter", has_text=f"Slide {slide.index} /").count():
-                    raise
-                print(f"        (PageDown to slide {slide.index + 1} was lost; pressed again)", flush=True)
-                page.keyboard.press("PageDown")
-                counter.wait_for(timeout=max_seconds * 1000)
-            if slide.index > 0 and not wait_run_after(page, before, max_seconds):
+                shown = page.evaluate("Array.from(document.querySelectorAll('.deck-counter'))"
+                                      ".map(e => e.innerText).join(' | ')")
+                if slide.index > 0 and page.locator(".deck-counter", has_text=f"Slide {slide.index} /").count():
+                    print(f"        WARN: PageDown to slide {slide.index + 1} was lost; pressed again", flush=True)
+                    page.keyboard.press("PageDown")
+                elif shown:
+                    # the deck moved somewhere else (e.g. two slides on one press): note it, then reopen the
+                    # slide by its link so the walk still checks it
+                    print(f"        WARN: after PageDown the deck showed {shown!r}, not slide {slide.index + 1}; "
+                          "opening it by its link", flush=True)
+                    open_at(slide)
+                    page.wait_for_function("window.__deckKeys === true", timeout=10000)
+                    reopened = True
+                counter.wait_for(timeout=max_seconds * 1000)   # still drawing: give it the full time
+            if slide.index > 0 and not reopened and not wait_run_after(page, before, max_seconds):
                 raise TimeoutError(f"the slide's run did not finish in {max_seconds:g} s")
             if slide.demos and actions:
                 button = page.locator("[data-testid='stMain'] [class*='_action'] button:visible").first
