@@ -84,7 +84,7 @@ def _move(talk_id: str, index: int) -> None:
     request_move(talk_id, index)
 
 
-STEP_DEBOUNCE_S = 0.35
+STEP_DEBOUNCE_S = 0.6  # 0.35 let a late echo through under CI load: two slides on one press
 
 
 def _step(delta: int) -> None:

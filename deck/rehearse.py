@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from .app import STEP_DEBOUNCE_S
 from .parser import load_deck
 from .serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb
 
@@ -102,7 +103,7 @@ def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool 
             errors = [f"{type(exc).__name__}: {str(exc).splitlines()[0]}"]
         yield slide, time.perf_counter() - t0, errors, acted
         if slide.demos:  # the deck reads a press within its debounce on a demo slide as an echo
-            page.wait_for_timeout(400)
+            page.wait_for_timeout(STEP_DEBOUNCE_S * 1000 + 100)
         if errors:  # carry on from a clean page showing this slide
             open_at(slide)
             page.wait_for_function("window.__deckKeys === true", timeout=10000)

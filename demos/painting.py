@@ -182,7 +182,7 @@ def render(key_prefix: str = "painting", **options) -> None:
     running = st.session_state[run_key]
     labels = [f"{chr(65 + i)}: {c.label()}" for i, c in enumerate(cfgs)]
 
-    @st.fragment(run_every=0.1 if running else None)
+    @st.fragment(run_every=0.12 if running else None)
     def live():
         import contextlib
 

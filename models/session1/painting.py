@@ -294,7 +294,7 @@ def seconds_to_reach(painter: Painter, target: float, budget: float = 20.0, chec
     return None
 
 
-TICK_SECONDS = 0.05  # training time per live-preview refresh (split between the painters shown)
+TICK_SECONDS = 0.08  # training time per live-preview refresh (split between the painters shown)
 
 
 def to_png(img: np.ndarray) -> bytes:
