@@ -151,6 +151,13 @@ def _sample_chunk():
     return _SCRIPTED
 
 
+def _gru_cell(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor, n_h: int) -> torch.Tensor:
+    """nn.GRU's cell from the input and hidden projections (gates ordered reset, update, new)."""
+    rz = torch.sigmoid(gi[: 2 * n_h] + gh[: 2 * n_h])
+    n = torch.tanh(torch.addcmul(gi[2 * n_h:], rz[:n_h], gh[2 * n_h:]))
+    return torch.lerp(n, h, rz[n_h:])                                        # (1 - z) * n + z * h
+
+
 def _chunk_loop(table0: torch.Tensor, w_ih: List[torch.Tensor], b_ih: List[torch.Tensor], w_hh: List[torch.Tensor],
                 b_hh: List[torch.Tensor], head_w: torch.Tensor, head_b: torch.Tensor, last: torch.Tensor,
                 hs: List[torch.Tensor], draws: List[float], inv_t: float):
@@ -169,10 +176,7 @@ def _chunk_loop(table0: torch.Tensor, w_ih: List[torch.Tensor], b_ih: List[torch
                 gi = table0[c]
             else:
                 gi = torch.addmv(b_ih[i], w_ih[i], x)
-            gh = torch.addmv(b_hh[i], w_hh[i], h)
-            rz = torch.sigmoid(gi[: 2 * n_h] + gh[: 2 * n_h])                # reset, update gates
-            n = torch.tanh(torch.addcmul(gi[2 * n_h:], rz[:n_h], gh[2 * n_h:]))
-            x = torch.lerp(n, h, rz[n_h:])                                   # (1 - z) * n + z * h
+            x = _gru_cell(gi, torch.addmv(b_hh[i], w_hh[i], h), h, n_h)
             new.append(x)
         hs = new
         last = torch.addmv(head_b, head_w, x)
@@ -200,10 +204,7 @@ class _GRUStep:
         x, out, n_h = None, [], self.table0.shape[1] // 3
         for i, h in enumerate(hs):
             gi = self.table0[char_id] if i == 0 else torch.addmv(self.b_ih[i], self.w_ih[i], x)
-            gh = torch.addmv(self.b_hh[i], self.w_hh[i], h)
-            rz = torch.sigmoid(gi[: 2 * n_h] + gh[: 2 * n_h])                # reset, update gates
-            n = torch.tanh(torch.addcmul(gi[2 * n_h:], rz[:n_h], gh[2 * n_h:]))
-            x = torch.lerp(n, h, rz[n_h:])                                   # (1 - z) * n + z * h
+            x = _gru_cell(gi, torch.addmv(self.b_hh[i], self.w_hh[i], h), h, n_h)
             out.append(x)
         return torch.addmv(self.head_b, self.head_w, x), out
 
