@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, memo, training_slot
+from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, flush_pause, memo, training_slot
 
 STEP_SECONDS = 15.0  # "Step" trains towards the next validation point for at most this long per press
 TICK_WAIT_S = 1.2  # a live tick (every 1.5 s) waits this long for its training slot before skipping
@@ -176,6 +176,8 @@ def _replay(kp, size, player, seed, play_key):
                 st.success(f"Game over after {T} moves: final score {t['score']}.")
             st.caption("Heat map: the agent's Q for each legal group (brighter = it likes it more). "
                        "Singles have no value: they are not moves.")
+        if st.session_state.get(f"{kp}_playing"):
+            flush_pause()
 
     viewer()
 
@@ -343,6 +345,8 @@ def _live(kp):
             st.plotly_chart(fig, key=f"{kp}_live_chart")
             st.caption(f"Last validation: mean score {curve[-1]['mean_score']:.1f}, "
                        f"mean moves {curve[-1]['mean_moves']:.1f}.")
+        if training:
+            flush_pause()
 
     trainer()
 

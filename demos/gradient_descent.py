@@ -4,7 +4,7 @@ Slide directive: ``::: demo gradient_descent lr=0.15 batch=10`` (options ``lr``,
 """
 from __future__ import annotations
 
-from demos._session1 import OKABE_ITO, opt_float, opt_int
+from demos._session1 import OKABE_ITO, flush_pause, opt_float, opt_int
 
 LRS = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.22, 0.24, 0.3]
 BATCHES = [1, 2, 5, 10, 20, 50, 100]
@@ -104,5 +104,7 @@ def render(key_prefix: str = "gradient_descent", **options) -> None:
         with right:
             st.plotly_chart(loss_curve(data, path, shown), key=f"{kp}_curve", width="stretch")
             st.metric("step", f"{shown} / {n}")
+        if st.session_state[play_key]:
+            flush_pause()
 
     live()

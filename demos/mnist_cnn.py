@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, training_slot
+from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, flush_pause, training_slot
 
 OKABE = ["#D55E00", "#009E73", "#0072B2", "#E69F00", "#56B4E9", "#CC79A7"]
 CKPT = "models/artefacts/session2/mnist_cnn_3filters.pt"
@@ -164,6 +164,8 @@ def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
                     stop = True  # the per-press cap: other visitors get the CPU back
                     st.session_state[f"{kp}_capped"] = True
             _draw(kp, run, t, note)
+        if training and not stop:
+            flush_pause()
         if stop:  # the epoch (or the time cap) is done: stop the timer (a full rerun re-declares the
             # fragment without it)
             st.session_state[f"{kp}_running"] = False

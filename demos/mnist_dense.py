@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demos._session1 import DIVERGING, OKABE_ITO, memo, opt_bool, training_slot
+from demos._session1 import DIVERGING, OKABE_ITO, flush_pause, memo, opt_bool, training_slot
 
 ART = Path(__file__).resolve().parents[1] / "models" / "artefacts" / "session1"
 SLIDE_CLAIM = "around 8-9% error"
@@ -172,6 +172,8 @@ def render(key_prefix: str = "mnist_dense", **options) -> None:
                 while time.perf_counter() - t0 < 0.3 and not tr.done:
                     tr.train_batches(100)
             draw(tr, slot.note if slot is not None else "")
+        if training:
+            flush_pause()
 
     def draw(tr, note: str):
         store = st.session_state.setdefault(f"{kp}_memo", {})

@@ -13,8 +13,8 @@ this many seconds per painter; default 60), ``seed``.
 """
 from __future__ import annotations
 
-from demos._session1 import (CLICK_WAIT_S, OKABE_ITO, memo, opt_bool, opt_choice, opt_float, opt_int,
-                             training_slot)
+from demos._session1 import (CLICK_WAIT_S, OKABE_ITO, flush_pause, memo, opt_bool, opt_choice, opt_float,
+                             opt_int, training_slot)
 
 SIZE = 200
 MODES = {"adam": "today: Adam, batches of 4,000 pixels", "sgd2016": "2016: SGD + momentum, batches of 5"}
@@ -195,6 +195,8 @@ def render(key_prefix: str = "painting", **options) -> None:
         with training_slot(still) if training else contextlib.nullcontext() as slot:
             pngs = dict(zip(map(id, still), preview_tick(still))) if slot else {}
             draw(pngs, slot.note if slot is not None else "")
+        if running:
+            flush_pause()
 
     def draw(pngs, note):
         from models.session1.painting import to_png

@@ -15,8 +15,8 @@ link". URL values win over the slide's options.
 """
 from __future__ import annotations
 
-from demos._session1 import (CLICK_WAIT_S, OKABE_ITO, memo, opt_bool, opt_choice, opt_float, opt_int,
-                             training_slot)
+from demos._session1 import (CLICK_WAIT_S, OKABE_ITO, flush_pause, memo, opt_bool, opt_choice, opt_float,
+                             opt_int, training_slot)
 
 LR_CHOICES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 L2_CHOICES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -297,6 +297,8 @@ def render(key_prefix: str = "playground", **options) -> None:
                 while time.perf_counter() - t0 < 0.2 and r.epoch < max_epochs:
                     r.train_epochs(1)
             draw(r, slot.note if slot is not None else "")
+        if training:
+            flush_pause()
 
     def draw(r, note: str):
         store = st.session_state.setdefault(f"{kp}_memo", {})

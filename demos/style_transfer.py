@@ -12,7 +12,7 @@ import io
 
 import streamlit as st
 
-from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, WAITING_NOTE, memo, training_slot
+from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, WAITING_NOTE, flush_pause, memo, training_slot
 
 SETUP_WAIT_S = 30.0  # computing the photo's and the style's features waits this long for a training slot
 
@@ -214,6 +214,8 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
                            f"TV {h['tv']:.3g}, total {h['total']:.4g}{speed}")
                 st.download_button("Download PNG", result_png, "style-transfer.png", "image/png",
                                    key=f"{kp}_download", help="Save the current result.")
+        if training and not stop:
+            flush_pause()
         if stop:  # ten iterations (or the time cap) done: a full rerun re-declares the fragment without its timer
             st.session_state[f"{kp}_running"] = False
             st.session_state[f"{kp}_more"] = None
