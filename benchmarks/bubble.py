@@ -6,10 +6,12 @@
 random_*  : random play over game ids 0-99 on the full board under the 2016 RNG protocol; the
             2016 log printed 52.7 moves, 11.7 legal moves/turn, 3.0 new columns, score 451.6
             (min 246, max 1152).
-train_games_per_s : full-board self-play training speed of models.bubble.train (1 CPU thread), from
-            the shipped agent (long games: ~170 moves, ~26 legal moves a turn); then again with
-            --threads torch threads (default 2). Bound by the value net: a tick of 32 games runs
-            ~460 after-states forward (~12 ms) and one Adam step on 128 (~13 ms) on one AVX2 core.
+train_games_per_s : full-board self-play training speed of models.bubble.train with its defaults,
+            from the shipped agent (long games): 48 games side by side, the look-ahead in int8 (oneDNN),
+            the Adam steps (one per tick, float32) on a second thread, one torch thread each. Also
+            printed: ticks/s, Adam steps per tick (1.0 = the learner kept up), and the same loop in
+            float32 with learning between ticks on one core (train_games_per_s_fp32_serial), as
+            before these changes.
 agent_mean_score / greedy_mean_score : the shipped full-board agent and the "largest group"
             player over test seeds 1000000000-1000000099 (the 2016 best logged mean: 1226.8).
 """
@@ -29,7 +31,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--random", action="store_true", help="only the random-play figures")
     ap.add_argument("--train-seconds", type=float, default=20.0, help="how long to time training")
-    ap.add_argument("--threads", type=int, default=2, help="also time training with this many torch threads")
     args = ap.parse_args()
 
     st = E.random_play_stats(range(100), "full")
@@ -49,11 +50,12 @@ def main():
     from models.bubble import train as T
 
     torch.set_num_threads(1)
-    print(f"train_games_per_s {T.measure_speed('full', seconds=args.train_seconds):.1f} games_per_s")
-    if args.threads > 1:
-        print(f"train_games_per_s_{args.threads}_threads "
-              f"{T.measure_speed('full', seconds=args.train_seconds, threads=args.threads):.1f} games_per_s")
-        torch.set_num_threads(1)
+    d = T.measure_speed("full", seconds=args.train_seconds, details=True)
+    print(f"train_games_per_s {d['games_per_s']:.1f} games_per_s")
+    print(f"train_ticks_per_s {d['ticks_per_s']:.1f} ticks_per_s  # {T.DEFAULT_PARALLEL} games move per tick")
+    print(f"train_steps_per_tick {d['steps_per_tick']:.2f} steps  # look-ahead {d['play']}, learner {d['learner']}")
+    d = T.measure_speed("full", seconds=args.train_seconds, play="fp32", learner="serial", details=True)
+    print(f"train_games_per_s_fp32_serial {d['games_per_s']:.1f} games_per_s")
 
     net, meta = A.load_checkpoint("full")
     res = A.play_batch(list(TEST_SEEDS), "full", policy="agent", net=net)

@@ -243,7 +243,7 @@ def _training_curve(kp, size):
         fig.add_hline(y=1226.8, line_dash="dot", line_color="#D55E00", annotation_text="2016 best mean 1226.8")
     m = entry["metrics"]
     fig.update_layout(title=f"How the shipped {size}-board agent learnt: {entry['games']:,} games, "
-                            f"{entry['train_seconds'] / 60:.0f} min wall clock (1 thread, shared 2-core CPU)",
+                            f"{entry['train_seconds'] / 60:.0f} min wall clock ({entry.get('trained_on', 'shared 2-core CPU')})",
                       xaxis_title="training games", yaxis_title="mean score", height=340,
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.3))
     st.plotly_chart(fig, key=f"{kp}_curve_chart")

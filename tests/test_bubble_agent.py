@@ -126,3 +126,51 @@ def test_shipped_checkpoint_reproduces_recorded_score(size, n):
     assert abs(got.mean() - want.mean()) <= 0.1 * want.mean()
     assert entry["metrics"]["agent_mean_score"] > entry["metrics"]["greedy_mean_score"]
     assert meta["games"] == entry["games"]
+
+
+def test_play_after_equals_play_for_every_move():
+    """The trainer plays the batch path's after-states; that must be the 2016 move, refill draws included."""
+    for seed in range(3):
+        g = E.Game(seed)
+        for _ in range(25):
+            mv = A.move_values(None, g.board[None])
+            if len(mv["first"]) == 0:
+                break
+            for m in range(len(mv["first"])):
+                a, b = E.Game(seed), E.Game(seed)
+                for g2 in (a, b):
+                    g2.board, g2.rng = g.board.copy(), np.random.RandomState(seed + 7)
+                got = a.play_after(mv["after"][m], mv["size"][m], mv["reward"][m])
+                want = b.play(*divmod(int(mv["first"][m]), g.height))
+                assert got == want and np.array_equal(a.board, b.board) and a.board.dtype == b.board.dtype
+                assert a.rng.randint(1 << 30) == b.rng.randint(1 << 30)      # same draws consumed
+            g.play(*divmod(int(mv["first"][len(mv["first"]) // 2]), g.height))
+
+
+@pytest.mark.skipif(not A.int8_available(), reason="no oneDNN int8 kernels in this torch build")
+def test_int8_look_ahead_stays_close_to_float32():
+    net, _ = A.load_checkpoint("full")
+    boards = np.stack([E.Game(s).board for s in range(24)])
+    mv = A.move_values(net, boards)
+    q8 = A.Int8ValueNet.from_float(net, mv["after"])
+    v32, v8 = A.value(net, mv["after"]), A.value(q8, mv["after"])
+    assert np.abs(v32 - v8).mean() < 0.15 and np.abs(v32 - v8).max() < 1.0
+    same = A.segment_argmax(mv["reward"] + A.GAMMA * v8, mv["game"], 24) == \
+        A.segment_argmax(mv["reward"] + A.GAMMA * v32, mv["game"], 24)
+    assert same.mean() >= 0.75
+
+
+@pytest.mark.parametrize("play", ["fp32", "int8"])
+def test_learner_thread_takes_one_step_per_tick(play):
+    tr = T.Trainer("small", parallel=16, batch=32, seed=2, play=play)
+    tr.start_learner()
+    try:
+        for _ in range(60):
+            tr.tick()
+            assert tr.ticks - tr.train_steps <= tr.max_lag
+    finally:
+        tr.stop_learner()
+    assert tr.train_steps == tr.ticks == 60 and tr._learner is None
+    assert len(tr.losses) > 0 and all(np.isfinite(tr.losses))
+    ev = tr.evaluate(4)                                     # float32 net, still usable
+    assert ev["mean_score"] > 0

@@ -169,6 +169,21 @@ class Game:
             self.new_columns += k
         return s, k
 
+    def play_after(self, after: np.ndarray, size: int, k: int) -> tuple[int, int]:
+        """Play a move whose after-state the batch path already made (``after_states``: cells
+        removed, gravity, columns closed up, the k vacated columns -1): only the refill is drawn, from
+        the game's RandomState exactly as ``play`` draws it. Same board, score and RNG state as
+        ``play`` on that move; saves finding the group and settling the board again."""
+        b = after.astype(self.board.dtype)
+        if k:
+            b[self.width - k:, :] = self.rng.randint(1, self.n_colours + 1, size=(k, self.height))
+        s = move_score(int(size))
+        self.board = b
+        self.score += s
+        self.moves += 1
+        self.new_columns += int(k)
+        return s, int(k)
+
     def random_move(self) -> tuple[int, int] | None:
         """The 2016 random player's pick, drawn from the game's own RandomState."""
         legal = self.legal()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 import numpy as np
 import torch
@@ -38,6 +39,14 @@ def evaluate(size: str, n_games: int = 100, net=None) -> dict:
     return out
 
 
+def _trained_on(args: dict) -> str:
+    """How the run computed, from its recorded arguments (runs before --play/--learner: float32, serial)."""
+    play = args.get("play", "fp32")
+    learner = args.get("learner", "serial")
+    threaded = learner == "thread" or (learner == "auto" and (os.cpu_count() or 1) >= 2)
+    return f"shared 2-core CPU, {play} look-ahead, " + ("learner thread" if threaded else "one thread")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", choices=["full", "small"], default="full")
@@ -62,7 +71,7 @@ def main(argv=None):
                  f"ids = seeds from 0); this checkpoint is the one after {meta['games']} games, picked by "
                  f"its validation mean {meta['best_valid_score']:.1f} on seeds 2000000000+ "
                  f"({run['args']['test_games']} games); test seeds never used for selection",
-            metrics=m, trained_on="2-core shared CPU, 1 torch thread, nice 10",
+            metrics=m, trained_on=_trained_on(run["args"]),
             train_seconds=round(meta["train_seconds"], 1), games=meta["games"],
             run_games=run["games"], run_train_seconds=round(run["train_seconds"], 1),
             curve=[{k: c.get(k) for k in ("games", "mean_score", "mean_moves", "train_mean_score", "seconds")}

@@ -1,7 +1,7 @@
 """Self-play training of the Bubble Breaker after-state value net, many games at once.
 
-    nice -n 10 python -m models.bubble.train --size small --minutes 3
-    nice -n 10 python -m models.bubble.train --size full --minutes 12 --resume
+    python -m models.bubble.train --size small --minutes 3
+    python -m models.bubble.train --size full --minutes 14 --resume
 
 The 2016 loop, batched:
 * P games run side by side (game id = seed, 2016 board/refill protocol). Each tick, every legal
@@ -13,6 +13,13 @@ The 2016 loop, batched:
 * Memory: a rolling window of the most recent positions. Changed from 2016 (one Adam step per
   game on the last 512 positions, in order): one Adam step per tick on a RANDOM minibatch of the
   window, which de-correlates the samples of a single game.
+* Speed (this is where the time goes: the look-ahead runs ~14 after-states per game per tick
+  through the net, and a full-board game of the trained agent lasts ~150 moves). The look-ahead
+  uses an int8 copy of the net (oneDNN kernels; re-made every 20 Adam steps, so it lags the float32
+  net by at most that), and the Adam steps run on a second thread (--learner), one per tick, never
+  more than a few ticks behind: the games advance on one core while the net learns on the other.
+  Measured on the 2-core CPU: about 2x the float32, learn-between-ticks loop (benchmarks/bubble.py).
+  The trainer's targets come from the int8 copy; evaluation and the slides use the float32 net.
 * Every --test-every games the greedy agent plays the validation seeds 2000000000+j; the curve
   (games played vs mean score) and the best checkpoint by that validation score are kept. The
   benchmark seeds 1000000000+j are never used for selection.
@@ -34,19 +41,42 @@ from . import engine as E
 VALID_SEED0 = 2_000_000_000
 
 
+PLAY_CHOICES = ("int8", "bf16", "fp32")
+DEFAULT_PARALLEL = 48  # games side by side (the shipped full-board agent was trained so)
+REFRESH_STEPS = 20  # the int8 look-ahead copy is re-made from the float32 net every this many Adam steps
+
+
 class Trainer:
-    """Holds the net, optimiser, live games and memory; ``tick()`` advances every game one move."""
+    """Holds the net, optimiser, live games and memory; ``tick()`` advances every game one move.
+
+    ``play`` is the arithmetic of the self-play look-ahead: "fp32"; "bf16" (bfloat16 where the CPU
+    has it natively, else float32); "int8" (an ``Int8ValueNet`` copy re-made every ``REFRESH_STEPS``
+    Adam steps, where the oneDNN int8 kernels exist, else float32). Learning is always float32.
+    ``start_learner()`` moves the Adam steps to a second thread (the other CPU core): the games
+    then advance while the net learns, kept within ``max_lag`` steps of one step per tick.
+    """
 
     def __init__(self, size="small", parallel=32, epsilon=0.1, lr=1e-3, batch=128,
-                 memory=8192, seed=0, net=None, bf16=True):
+                 memory=8192, seed=0, net=None, play="bf16"):
+        import threading
+
+        if play not in PLAY_CHOICES:
+            raise ValueError(f"play must be one of {PLAY_CHOICES}, not {play!r}")
         self.size, self.cfg = size, E.SIZES[size]
         self.W, self.H = self.cfg["width"], self.cfg["height"]
         torch.manual_seed(seed)
         self.net = net if net is not None else A.ValueNet(self.W, self.H)
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=lr)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=lr, fused=True)  # one kernel per step, little GIL
         self.epsilon, self.batch, self.capacity = epsilon, batch, memory
-        self.bf16 = bf16                               # bfloat16 look-ahead during self-play
-        self.rng = np.random.RandomState(seed)
+        self.play = "int8" if play == "int8" and A.int8_available() else \
+            "bf16" if play == "bf16" and A.CPU_HAS_BF16 else "fp32"
+        self.play_net = None                           # int8 copy (made on the first tick)
+        self.rng = np.random.RandomState(seed)         # games' exploration
+        self.learn_rng = np.random.RandomState(seed + 1)   # minibatches
+        self.lock = threading.RLock()                  # memory and counters, between the two threads
+        self.learned = threading.Condition(self.lock)  # a step was taken / a tick was played
+        self.net_lock = threading.RLock()              # the float32 net and its optimiser
+        self._learner, self._stop, self.max_lag = None, False, 8
         self.next_game = seed * 10_000_000            # game ids (= board seeds) used for training
         self.games = [self._new_game() for _ in range(parallel)]
         self.mem_boards = np.zeros((memory, self.W, self.H), dtype=np.int8)
@@ -61,58 +91,126 @@ class Trainer:
         return g
 
     def _remember(self, boards, targets):
-        for b, t in zip(boards, targets):
-            i = self.mem_n % self.capacity
-            self.mem_boards[i], self.mem_target[i] = b, t
-            self.mem_n += 1
+        with self.lock:
+            for b, t in zip(boards, targets):
+                i = self.mem_n % self.capacity
+                self.mem_boards[i], self.mem_target[i] = b, t
+                self.mem_n += 1
+
+    def _refresh_play_net(self, calibration):
+        with self.net_lock:
+            self.play_net = A.Int8ValueNet.from_float(self.net, calibration)
 
     def tick(self):
-        """One move in every live game, then one Adam step. Returns games finished this tick."""
-        self.net.eval()
+        """One move in every live game, then one Adam step (or, with the learner thread running, wait
+        until it is at most ``max_lag`` steps behind). Returns games finished this tick."""
         boards = np.stack([g.board for g in self.games])
-        mv = A.move_values(self.net, boards, bf16=self.bf16)
-        game, first, q = mv["game"], mv["first"], mv["q"]
+        if self.play == "int8":
+            if self.play_net is None:
+                labels, game, first, _ = E.batch_moves(boards)
+                self._refresh_play_net(E.after_states(boards, labels, game, first)[0])
+            mv = A.move_values(self.play_net, boards)
+        else:
+            with self.net_lock:
+                self.net.eval()
+                mv = A.move_values(self.net, boards, bf16=self.play == "bf16")
+        game, q = mv["game"], mv["q"]
         best = A.segment_argmax(q, game, len(self.games))
+        after, size, cleared = mv["after"], mv["size"], mv["reward"]
+        counts = np.bincount(game, minlength=len(self.games))      # moves of a game are contiguous
+        starts = np.cumsum(counts) - counts
         store_b, store_t, finished = [], [], 0
         for j, g in enumerate(self.games):
-            idx = np.nonzero(game == j)[0]
-            if len(idx) == 0:                          # game over: terminal board is worth 0
+            if counts[j] == 0:                         # game over: terminal board is worth 0
                 store_b.append(g.board.copy()); store_t.append(0.0)
                 self.train_scores.append(g.score)
                 self.games[j] = self._new_game()
                 finished += 1
                 continue
             if self.rng.rand() < self.epsilon:
-                pick = idx[self.rng.randint(len(idx))]
+                pick = starts[j] + self.rng.randint(counts[j])
             else:
                 pick = best[j]
                 store_b.append(g.board.copy()); store_t.append(float(q[pick]))
-            g.play(*divmod(int(first[pick]), self.H))
+            g.play_after(after[pick], size[pick], cleared[pick])
         self._remember(store_b, store_t)
-        self.games_done += finished
-        self.ticks += 1
-        self.learn()
+        with self.lock:
+            self.games_done += finished
+            self.ticks += 1
+            self.learned.notify_all()
+            if self._learner is None:
+                self.learn()
+            else:
+                while self.ticks - self.train_steps > self.max_lag and self._learner.is_alive():
+                    self.learned.wait(1.0)
         return finished
 
     def learn(self):
-        n = min(self.mem_n, self.capacity)
-        if n < self.batch:
-            return None
-        self.net.train()
-        i = self.rng.randint(n, size=self.batch)
-        x = torch.from_numpy(A.features(self.mem_boards[i]))
-        y = torch.from_numpy(self.mem_target[i])
-        loss = torch.mean((self.net(x) - y) ** 2)
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
-        self.net.eval()
-        self.train_steps += 1
-        self.losses.append(loss.item())
+        """One Adam step on a random minibatch of the memory (float32). With int8 play, the look-ahead
+        copy is re-made every ``REFRESH_STEPS`` steps, calibrated on the minibatch's boards."""
+        with self.lock:
+            n = min(self.mem_n, self.capacity)
+            if n < self.batch:
+                self.train_steps += 1                  # nothing to learn yet: count the tick as done
+                self.learned.notify_all()
+                return None
+            i = self.learn_rng.randint(n, size=self.batch)
+            boards, y = self.mem_boards[i], torch.from_numpy(self.mem_target[i])
+        x = torch.from_numpy(A.features(boards))
+        with self.net_lock:
+            self.net.train()
+            loss = torch.mean((self.net(x) - y) ** 2)
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+            self.net.eval()
+        with self.lock:
+            self.train_steps += 1
+            self.losses.append(loss.item())
+            refresh = self.play == "int8" and self.train_steps % REFRESH_STEPS == 0
+            self.learned.notify_all()
+        if refresh:
+            self._refresh_play_net(boards)
         return self.losses[-1]
 
+    # -- the learner thread
+    def start_learner(self):
+        """Run the Adam steps on a second thread (one step per tick, at most ``max_lag`` behind)."""
+        import threading
+
+        if self._learner is not None:
+            return
+        self._stop = False
+
+        def loop():
+            torch.set_num_threads(1)
+            while True:
+                with self.lock:
+                    while not self._stop and self.train_steps >= self.ticks:
+                        self.learned.wait(1.0)
+                    if self._stop:
+                        return
+                self.learn()
+
+        self._learner = threading.Thread(target=loop, name="bubble-learner", daemon=True)
+        self._learner.start()
+
+    def stop_learner(self):
+        """Finish the steps owed to the ticks played, then stop the thread."""
+        if self._learner is None:
+            return
+        with self.lock:
+            while self.train_steps < self.ticks and self._learner.is_alive():
+                self.learned.wait(1.0)
+            self._stop = True
+            self.learned.notify_all()
+        self._learner.join()
+        self._learner = None
+
     def evaluate(self, n_games=20, seed0=VALID_SEED0):
-        res = A.play_batch(range(seed0, seed0 + n_games), self.size, "agent", self.net)
+        """The float32 net, greedy, on validation seeds (the learner thread waits meanwhile)."""
+        with self.net_lock:
+            res = A.play_batch(range(seed0, seed0 + n_games), self.size, "agent", self.net)
         return dict(games=self.games_done,
                     mean_score=float(np.mean([r["score"] for r in res])),
                     mean_moves=float(np.mean([r["moves"] for r in res])),
@@ -132,20 +230,38 @@ class Trainer:
             self.opt.load_state_dict(opt_state)
 
 
-def measure_speed(size="full", seconds=20.0, parallel=32, threads=1):
-    """Training games finished per second (from the shipped checkpoint if any, else scratch)."""
+def use_learner_thread(choice: str) -> bool:
+    """--learner auto: a second thread where there is a second core."""
+    return choice == "thread" or (choice == "auto" and (os.cpu_count() or 1) >= 2)
+
+
+def measure_speed(size="full", seconds=20.0, parallel=DEFAULT_PARALLEL, threads=1, play="int8", learner="auto",
+                  details=False):
+    """Training games finished per second (from the shipped checkpoint if any, else scratch).
+
+    With ``details`` returns a dict: games_per_s, ticks_per_s, steps_per_tick, play, learner."""
     torch.set_num_threads(threads)
     net = None
     if A.checkpoint_path(size).exists():
         net, _ = A.load_checkpoint(size)
-    tr = Trainer(size, parallel=parallel, net=net)
-    t0 = time.time()
-    while time.time() - t0 < 2.0:                      # warm-up; games in flight at start
-        tr.tick()
-    done0, t0 = tr.games_done, time.time()
-    while time.time() - t0 < seconds:
-        tr.tick()
-    return (tr.games_done - done0) / (time.time() - t0)
+    tr = Trainer(size, parallel=parallel, net=net, play=play)
+    threaded = use_learner_thread(learner)
+    if threaded:
+        tr.start_learner()
+    try:
+        t0 = time.time()
+        while time.time() - t0 < 2.0:                      # warm-up; games in flight at start
+            tr.tick()
+        done0, ticks0, steps0, t0 = tr.games_done, tr.ticks, tr.train_steps, time.time()
+        while time.time() - t0 < seconds:
+            tr.tick()
+        el = time.time() - t0
+        out = dict(games_per_s=(tr.games_done - done0) / el, ticks_per_s=(tr.ticks - ticks0) / el,
+                   steps_per_tick=(tr.train_steps - steps0) / max(1, tr.ticks - ticks0), play=tr.play,
+                   learner="thread" if threaded else "serial")
+    finally:
+        tr.stop_learner()
+    return out if details else out["games_per_s"]
 
 
 def main(argv=None):
@@ -153,7 +269,7 @@ def main(argv=None):
     ap.add_argument("--size", choices=list(E.SIZES), default="small")
     ap.add_argument("--games", type=int, default=100_000, help="stop after this many training games")
     ap.add_argument("--minutes", type=float, default=10.0, help="stop after this much wall time")
-    ap.add_argument("--parallel", type=int, default=32, help="games played side by side")
+    ap.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, help="games played side by side")
     ap.add_argument("--epsilon", type=float, default=0.1)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--batch", type=int, default=128, help="Adam minibatch (random from memory)")
@@ -164,14 +280,17 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="checkpoint path (default: shipped artefact)")
     ap.add_argument("--resume", action="store_true", help="continue from --out's .last.pt")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--fp32-play", action="store_true", help="self-play look-ahead in float32 (slower)")
+    ap.add_argument("--play", choices=PLAY_CHOICES, default="int8",
+                    help="arithmetic of the self-play look-ahead (int8 falls back to fp32 without oneDNN int8)")
+    ap.add_argument("--learner", choices=["auto", "thread", "serial"], default="auto",
+                    help="Adam steps on a second thread (auto: if there are 2+ cores) or between ticks")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
     out = Path(args.out) if args.out else A.checkpoint_path(args.size)
     last = out.with_suffix(".last.pt")                  # full resumable state
     tr = Trainer(args.size, args.parallel, args.epsilon, args.lr, args.batch, args.memory, args.seed,
-                 bf16=not args.fp32_play)
+                 play=args.play)
     curve, best, spent, commands = [], -1.0, 0.0, []
     if args.resume and last.exists():
         net, meta, opt_state = A.load_checkpoint(last, with_optimizer=True)
@@ -188,6 +307,9 @@ def main(argv=None):
     commands = commands + [cmd]
     t0, games0 = time.time(), tr.games_done
     next_test = (tr.games_done // args.test_every + 1) * args.test_every
+    if use_learner_thread(args.learner):
+        tr.start_learner()
+    print(f"self-play look-ahead: {tr.play}; Adam steps: {'second thread' if tr._learner else 'between ticks'}")
     while tr.games_done < args.games and time.time() - t0 < args.minutes * 60:
         tr.tick()
         if tr.games_done >= next_test:
@@ -205,10 +327,12 @@ def main(argv=None):
                         commands=commands,
                         train_seconds=spent + time.time() - t0, trainer=tr.state(),
                         best_valid_score=max(best, ev["mean_score"]), args=vars(args))
-            if ev["mean_score"] > best:
-                best = ev["mean_score"]
-                A.save_checkpoint(out, tr.net, dict(meta, valid=ev))
-            A.save_checkpoint(last, tr.net, meta, tr.opt)
+            with tr.net_lock:                          # the learner thread waits while we save
+                if ev["mean_score"] > best:
+                    best = ev["mean_score"]
+                    A.save_checkpoint(out, tr.net, dict(meta, valid=ev))
+                A.save_checkpoint(last, tr.net, meta, tr.opt)
+    tr.stop_learner()
     print(f"done: {tr.games_done} games, best validation mean score {best:.1f} -> {out}")
 
 
