@@ -68,9 +68,10 @@ def main(argv=None):
         entry = dict(
             name=name, path=f"models/artefacts/bubble/{name}.pt", command=run["command"],
             data=f"self-play on the {args.size} board: the run played {run['games']} training games (game "
-                 f"ids = seeds from 0); this checkpoint is the one after {meta['games']} games, picked by "
-                 f"its validation mean {meta['best_valid_score']:.1f} on seeds 2000000000+ "
-                 f"({run['args']['test_games']} games); test seeds never used for selection",
+                 f"ids = seeds from 0); this checkpoint is the one after {meta['games']} games, "
+                 + (meta.get("selection") or f"picked by its validation mean {meta['best_valid_score']:.1f} on "
+                                             f"seeds 2000000000+ ({run['args']['test_games']} games)")
+                 + "; test seeds never used for selection",
             metrics=m, trained_on=_trained_on(run["args"]),
             train_seconds=round(meta["train_seconds"], 1), games=meta["games"],
             run_games=run["games"], run_train_seconds=round(run["train_seconds"], 1),
