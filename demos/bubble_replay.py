@@ -243,13 +243,13 @@ def _training_curve(kp, size):
         fig.add_hline(y=1226.8, line_dash="dot", line_color="#D55E00", annotation_text="2016 best mean 1226.8")
     m = entry["metrics"]
     fig.update_layout(title=f"How the shipped {size}-board agent learnt: {entry['games']:,} games, "
-                            f"{entry['train_seconds'] / 60:.0f} min wall clock ({entry.get('trained_on', 'shared 2-core CPU')})",
+                            f"{entry['train_seconds'] / 60:.0f} min wall clock",
                       xaxis_title="training games", yaxis_title="mean score", height=340,
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.3))
     st.plotly_chart(fig, key=f"{kp}_curve_chart")
     st.caption(f"Test seeds 1,000,000,000–099 (100 games): agent {m['agent_mean_score']:.1f}, "
                f"greedy {m['greedy_mean_score']:.1f}, random {m['random_mean_score']:.1f}. "
-               f"Command: `{entry['command']}`")
+               f"Trained on: {entry.get('trained_on', 'a shared 2-core CPU')}. Command: `{entry['command']}`")
 
 
 def _live(kp):
