@@ -167,10 +167,12 @@ def test_learner_thread_takes_one_step_per_tick(play):
     try:
         for _ in range(60):
             tr.tick()
-            assert tr.ticks - tr.train_steps <= tr.max_lag
+            assert tr.ticks - tr.learned_ticks <= tr.max_lag
     finally:
         tr.stop_learner()
-    assert tr.train_steps == tr.ticks == 60 and tr._learner is None
+    assert tr.learned_ticks == tr.ticks == 60 and tr._learner is None
+    # one Adam step per tick once the memory holds a minibatch (16 games, batch 32: after 2-3 ticks)
+    assert 60 - 4 <= tr.train_steps < 60 and tr.train_steps == len(tr.losses)
     assert len(tr.losses) > 0 and all(np.isfinite(tr.losses))
     ev = tr.evaluate(4)                                     # float32 net, still usable
     assert ev["mean_score"] > 0

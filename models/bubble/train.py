@@ -83,6 +83,8 @@ class Trainer:
         self.mem_target = np.zeros(memory, dtype=np.float32)
         self.mem_n = 0                                 # samples written so far (ring index = n % cap)
         self.games_done, self.ticks, self.train_steps, self.losses = 0, 0, 0, []
+        self.learned_ticks = 0                         # ticks whose learning turn is done (a step, or
+        #                                                nothing to learn yet): the two threads pace on it
         self.train_scores = []
 
     def _new_game(self):
@@ -141,7 +143,7 @@ class Trainer:
             if self._learner is None:
                 self.learn()
             else:
-                while self.ticks - self.train_steps > self.max_lag and self._learner.is_alive():
+                while self.ticks - self.learned_ticks > self.max_lag and self._learner.is_alive():
                     self.learned.wait(1.0)
         return finished
 
@@ -151,7 +153,7 @@ class Trainer:
         with self.lock:
             n = min(self.mem_n, self.capacity)
             if n < self.batch:
-                self.train_steps += 1                  # nothing to learn yet: count the tick as done
+                self.learned_ticks += 1                # nothing to learn yet: the tick's turn is done
                 self.learned.notify_all()
                 return None
             i = self.learn_rng.randint(n, size=self.batch)
@@ -166,6 +168,7 @@ class Trainer:
             self.net.eval()
         with self.lock:
             self.train_steps += 1
+            self.learned_ticks += 1
             self.losses.append(loss.item())
             refresh = self.play == "int8" and self.train_steps % REFRESH_STEPS == 0
             self.learned.notify_all()
@@ -186,7 +189,7 @@ class Trainer:
             torch.set_num_threads(1)
             while True:
                 with self.lock:
-                    while not self._stop and self.train_steps >= self.ticks:
+                    while not self._stop and self.learned_ticks >= self.ticks:
                         self.learned.wait(1.0)
                     if self._stop:
                         return
@@ -200,7 +203,7 @@ class Trainer:
         if self._learner is None:
             return
         with self.lock:
-            while self.train_steps < self.ticks and self._learner.is_alive():
+            while self.learned_ticks < self.ticks and self._learner.is_alive():
                 self.learned.wait(1.0)
             self._stop = True
             self.learned.notify_all()
@@ -223,6 +226,7 @@ class Trainer:
 
     def load_state(self, s, opt_state=None):
         self.games_done, self.ticks, self.train_steps = s["games_done"], s["ticks"], s["train_steps"]
+        self.learned_ticks = self.ticks
         self.next_game = s["next_game"]
         self.rng.set_state(s["rng"])
         self.games = [self._new_game() for _ in self.games]
