@@ -254,8 +254,8 @@ def measure_speed(size="full", seconds=20.0, parallel=DEFAULT_PARALLEL, threads=
         tr.start_learner()
     try:
         t0 = time.time()
-        while time.time() - t0 < 2.0:                      # warm-up; games in flight at start
-            tr.tick()
+        while time.time() - t0 < 5.0:  # warm-up: games in flight at start; oneDNN makes its kernels for each
+            tr.tick()                  # new batch size (the first seconds ran ~25% slower)
         done0, ticks0, steps0, t0 = tr.games_done, tr.ticks, tr.train_steps, time.time()
         while time.time() - t0 < seconds:
             tr.tick()
