@@ -19,9 +19,8 @@ Why these choices (the 2016 slides):
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch

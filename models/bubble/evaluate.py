@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
 import numpy as np
 import torch
 
 from . import agent as A
+from .train import use_learner_thread
 
 TEST_SEED0 = 1_000_000_000
 
@@ -43,7 +43,7 @@ def _trained_on(args: dict) -> str:
     """How the run computed, from its recorded arguments (runs before --play/--learner: float32, serial)."""
     play = args.get("play", "fp32")
     learner = args.get("learner", "serial")
-    threaded = learner == "thread" or (learner == "auto" and (os.cpu_count() or 1) >= 2)
+    threaded = use_learner_thread(learner)
     return f"shared 2-core CPU, {play} look-ahead, " + ("learner thread" if threaded else "one thread")
 
 

@@ -108,9 +108,8 @@ class Trainer:
         until it is at most ``max_lag`` steps behind). Returns games finished this tick."""
         boards = np.stack([g.board for g in self.games])
         if self.play == "int8":
-            if self.play_net is None:
-                labels, game, first, _ = E.batch_moves(boards)
-                self._refresh_play_net(E.after_states(boards, labels, game, first)[0])
+            if self.play_net is None:  # calibrated on the current boards; later copies on minibatches
+                self._refresh_play_net(boards)
             mv = A.move_values(self.play_net, boards)
         else:
             with self.net_lock:
