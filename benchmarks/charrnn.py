@@ -18,8 +18,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from models.session3 import manifest  # noqa: E402
-from models.session3.charrnn import corpus, load_checkpoint, sample  # noqa: E402
+from models.language import manifest  # noqa: E402
+from models.language.charrnn import corpus, load_checkpoint, sample  # noqa: E402
 
 
 @torch.no_grad()

@@ -107,8 +107,8 @@ def browser_preview_fps(seconds: float = 10.0, port: int = 8519) -> float:
 def main(argv=None):
     import torch
 
-    from models.session1.painting import PaintConfig, Painter, sample_image, seconds_to_reach
-    from models.session1.painting import preview_tick
+    from models.basics.painting import PaintConfig, Painter, sample_image, seconds_to_reach
+    from models.basics.painting import preview_tick
 
     ap = argparse.ArgumentParser(description="ConvNetJS vs ours on the 7×20 painting net")
     ap.add_argument("--seconds", type=float, default=20.0, help="ConvNetJS training time")

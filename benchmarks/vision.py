@@ -32,12 +32,12 @@ def timings():
     import torch
 
     from models.device import describe, pick_device
-    from models.session2 import set_cpu_threads
-    from models.session2.deepdream import dream
-    from models.session2.imagenet import load_classifier, time_per_image
-    from models.session2.images import sample
-    from models.session2.inception import load_inception, time_features
-    from models.session2.style import GatysTransfer, style_sample
+    from models.vision import set_cpu_threads
+    from models.vision.deepdream import dream
+    from models.vision.imagenet import load_classifier, time_per_image
+    from models.data.images import sample
+    from models.vision.inception import load_inception, time_features
+    from models.vision.style import GatysTransfer, style_sample
 
     threads = set_cpu_threads()
     print(f"# {describe(torch.device('cpu'))}, os.cpu_count()={os.cpu_count()}, "

@@ -17,7 +17,7 @@ MAX_WORD_CHARS = 40
 
 @st.cache_resource(show_spinner="Loading GloVe vectors (100k words)...")
 def _glove():
-    from models.session3.embeddings import analogy, load_glove
+    from models.language.embeddings import analogy, load_glove
 
     emb = load_glove()
     analogy(emb, "man", "woman", "king")  # warm-up: the first query pays for page faults, not the talk
@@ -26,8 +26,8 @@ def _glove():
 
 @st.cache_resource(show_spinner="Loading the Shakespeare embedding...")
 def _own():
-    from models.session3 import manifest
-    from models.session3.embeddings import load_embedding
+    from models.language import manifest
+    from models.language.embeddings import load_embedding
 
     ents = manifest.entries("embedding_shakespeare")
     if not ents:
@@ -36,11 +36,11 @@ def _own():
 
 
 def _own_section(key_prefix, qa, qb, qc, w):
-    from models.session3.embeddings import analogy, nearest
+    from models.language.embeddings import analogy, nearest
 
     own, entry = _own()
     if own is None:
-        st.info("The Shakespeare embedding is not shipped (python -m models.session3.train_embedding).")
+        st.info("The Shakespeare embedding is not shipped (python -m models.language.train_embedding).")
         return
     m = entry["metrics"]
     st.caption(f"Word co-occurrences (±5 words) in 38 Shakespeare plays → PPMI → 50-d SVD, {len(own.words):,} words, "
@@ -91,7 +91,7 @@ def _pca_figure(emb, a, b, c, answers):
     import numpy as np
     import plotly.graph_objects as go
 
-    from models.session3.embeddings import pca_2d
+    from models.language.embeddings import pca_2d
 
     best = answers[0][0]
     # the runner-up answers give the projection some context
@@ -115,7 +115,7 @@ def _pca_figure(emb, a, b, c, answers):
 
 def render(key_prefix: str = "analogies", preset: str = "king", a: str = "", b: str = "", c: str = "",
            word: str = "frog", own: str = "0", **_options) -> None:
-    from models.session3.embeddings import PRESETS, analogy, nearest, normalise_word
+    from models.language.embeddings import PRESETS, analogy, nearest, normalise_word
 
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     start = PRESETS.get(str(preset).lower(), PRESETS["king"])

@@ -23,8 +23,8 @@ PROBES = {
 def _models():
     import torch
 
-    from models.session3 import manifest
-    from models.session3.autoencoder import Autoencoder
+    from models.language import manifest
+    from models.language.autoencoder import Autoencoder
 
     out = {}
     for e in manifest.entries("autoencoder_"):
@@ -38,7 +38,7 @@ def _models():
 @st.cache_data(show_spinner=False)
 def _test_scores(name: str):
     from models.data.mnist import load_mnist
-    from models.session3.autoencoder import reconstruction_errors
+    from models.language.autoencoder import reconstruction_errors
 
     d = load_mnist()
     err, rec = reconstruction_errors(_models()[name][0], d.x_test)
@@ -75,9 +75,9 @@ def _probe(kind: str, x_test):
 def _load_upload(up):
     """(image (28, 28) or None, error message or None, notices) for an uploaded file.
 
-    Decoding goes through the shared checks (``models.session2.images``): empty, not an image,
+    Decoding goes through the shared checks (``models.data.images``): empty, not an image,
     truncated and decompression bombs are refused with a message; huge photos are downscaled."""
-    from models.session2.images import ImageError, load_image_bytes
+    from models.data.images import ImageError, load_image_bytes
 
     data = up.getvalue()
     if len(data) > MAX_UPLOAD_BYTES:
@@ -88,7 +88,7 @@ def _load_upload(up):
         return None, f"{err} (A PNG or JPEG of one digit works best.)", []
     from PIL import Image
 
-    from models.session3.autoencoder import prepare_upload
+    from models.language.autoencoder import prepare_upload
 
     return prepare_upload(Image.fromarray(img.array)), None, img.notices
 
@@ -103,12 +103,12 @@ def render(key_prefix: str = "anomaly", heldout: str = "0", probe: str = "test",
     import numpy as np
     import plotly.graph_objects as go
 
-    from models.session3.autoencoder import reconstruction_errors, roc_curve
+    from models.language.autoencoder import reconstruction_errors, roc_curve
 
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     models = _models()
     if "autoencoder_all" not in models:
-        st.error("The shipped autoencoder checkpoint is missing (run python -m models.session3.train_autoencoder).")
+        st.error("The shipped autoencoder checkpoint is missing (run python -m models.language.train_autoencoder).")
         return
     model, entry = models["autoencoder_all"]
     x, y, err, rec = _test_scores("autoencoder_all")
@@ -147,7 +147,7 @@ def render(key_prefix: str = "anomaly", heldout: str = "0", probe: str = "test",
     if drawn is not None:
         from PIL import Image
 
-        from models.session3.autoencoder import prepare_upload
+        from models.language.autoencoder import prepare_upload
 
         img, label = prepare_upload(Image.fromarray(drawn)), "your drawing"
     if up is not None:

@@ -6,13 +6,13 @@ own formula; variables' values as options).
 """
 from __future__ import annotations
 
-from demos._session1 import opt_float
+from demos.kit.options import opt_float
 
 
 def render(key_prefix: str = "autograd", **options) -> None:
     import streamlit as st
 
-    from models.session1.autograd import FUNCTIONS, PRESET_LABELS, PRESETS, evaluate, gradients, parse, to_dot
+    from models.basics.autograd import FUNCTIONS, PRESET_LABELS, PRESETS, evaluate, gradients, parse, to_dot
 
     kp = key_prefix
     names = list(PRESETS) + ["own"]

@@ -6,13 +6,14 @@ finite differences; "Take a step" moves every weight against its blame and the e
 """
 from __future__ import annotations
 
-from demos._session1 import OKABE_ITO, opt_float, opt_int
+from demos.kit.options import opt_float, opt_int
+from demos.kit.palette import OKABE_ITO
 
 
 def blame_figure(b):
     import plotly.graph_objects as go
 
-    from models.session1.gradient import WEIGHT_NAMES
+    from models.basics.gradient import WEIGHT_NAMES
 
     fig = go.Figure()
     fig.add_trace(go.Bar(x=WEIGHT_NAMES, y=b["backprop"], name="backprop (autograd)", marker_color=OKABE_ITO[4]))
@@ -55,7 +56,7 @@ def render(key_prefix: str = "backprop", **options) -> None:
     import numpy as np
     import streamlit as st
 
-    from models.session1.gradient import WEIGHT_NAMES, blame, tiny_net_params
+    from models.basics.gradient import WEIGHT_NAMES, blame, tiny_net_params
 
     kp = key_prefix
     c = st.columns(5)

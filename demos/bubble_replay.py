@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, flush_pause, memo, training_slot
+from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, flush_pause, memo, training_slot
 
 STEP_SECONDS = 15.0  # "Step" trains towards the next validation point for at most this long per press
 TICK_WAIT_S = 1.2  # a live tick (every 1.5 s) waits this long for its training slot before skipping

@@ -11,8 +11,8 @@ import time
 import numpy as np
 import streamlit as st
 
-from demos import _captioning as C
-from demos._session1 import opt_bool, opt_choice, opt_int
+from demos.kit import captioning as C
+from demos.kit.options import opt_bool, opt_choice, opt_int
 
 MODES = {"greedy": "Greedy (most likely word)", "sampled": "Sampled (temperature)", "beam": "Beam search"}
 
@@ -28,7 +28,7 @@ def _features(key_prefix: str, ts, image: int):
             st.session_state[f"{key_prefix}_img_next"] = int(np.random.default_rng().integers(len(ts)))
             st.rerun()
         return C.picture(i), ts.pooled[i], ts.regions[i], ts.refs(i), f"test picture {i}"
-    from demos._images import decode_upload, show_notices
+    from demos.kit.images import decode_upload, show_notices
 
     up = st.file_uploader("Your picture", type=None, key=f"{key_prefix}_upload",
                           help="Any photo or drawing; it is squashed to 160×160 like the training pictures. "

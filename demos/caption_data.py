@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from demos._session1 import opt_int
+from demos.kit.options import opt_int
 
 COUNT = 12000  # the data set the shipped decoders were trained on (python -m models.captioning.scenes)
 
@@ -33,7 +33,7 @@ def render(key_prefix: str = "caption_data", **opts):
             st.image(img, caption=f"scene {start + k} · {split}", width="stretch")
             st.markdown("\n".join(f"- {c}" for c in caps))
     if more:
-        from demos import _captioning as C
+        from demos.kit import captioning as C
 
         if not C.available():
             st.info(C.SHIP_HINT)

@@ -11,8 +11,8 @@ import math
 
 import streamlit as st
 
-from demos import _captioning as C
-from demos._session1 import opt_bool, opt_choice, opt_int
+from demos.kit import captioning as C
+from demos.kit.options import opt_bool, opt_choice, opt_int
 
 
 def render(key_prefix: str = "caption_steps", **opts):

@@ -10,8 +10,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from demos import _captioning as C
-from demos._session1 import OKABE_ITO, opt_bool, opt_choice
+from demos.kit import captioning as C
+from demos.kit.options import opt_bool, opt_choice
+from demos.kit.palette import OKABE_ITO
 
 
 def render(key_prefix: str = "caption_table", **opts):

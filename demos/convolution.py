@@ -71,8 +71,8 @@ def render(key_prefix: str = "convolution", preset: str = "sharpen", size: str =
     import numpy as np
     import pandas as pd
 
-    from demos._images import image_input
-    from models.session2 import conv
+    from demos.kit.images import image_input
+    from models.vision import conv
 
     kp = key_prefix
     work_w = _opt_int(width, 300, 32, 800)

@@ -11,11 +11,11 @@ import io
 
 import streamlit as st
 
-from demos._session1 import WAITING_NOTE, training_slot
+from demos.kit.fair_share import WAITING_NOTE, training_slot
 
 DREAM_WAIT_S = 30.0  # a press of Dream waits this long for a free training slot
 
-READY = "models/artefacts/session2/deepdream_cat_mixed_3.jpg"  # made by the command in the manifest
+READY = "models/artefacts/vision/deepdream_cat_mixed_3.jpg"  # made by the command in the manifest
 
 
 def _png(arr) -> bytes:
@@ -30,9 +30,9 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
            **_):
     import time
 
-    from demos._images import image_input
-    from demos._inception import inception
-    from models.session2.inception import LAYERS, SLIM_NAMES
+    from demos.kit.images import image_input
+    from demos.kit.inception import inception
+    from models.vision.inception import LAYERS, SLIM_NAMES
 
     kp = key_prefix
     choices = [n for n in LAYERS if n.startswith("mixed")]
@@ -64,7 +64,7 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
         status = st.empty()
         result = st.session_state.get(f"{kp}_result")
         if go:
-            from models.session2.deepdream import dream
+            from models.vision.deepdream import dream
 
             net = inception()
             bar = status.progress(0.0, "dreaming… (first waiting for a free training slot, if others are training)")
@@ -82,7 +82,7 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
                     secs = time.perf_counter() - t0
             status.empty()
             if cpu:
-                from models.session2 import release_memory
+                from models.vision import release_memory
 
                 release_memory()
                 result = {"image": out, "secs": secs,
@@ -96,7 +96,7 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
             st.download_button("Download PNG", _png(result["image"]), "deepdream.png", "image/png",
                                key=f"{kp}_download", help="Save the dreamed picture.")
         else:
-            from models.session2.manifest import ROOT
+            from models.vision.manifest import ROOT
 
             path = ROOT / READY
             if path.exists():

@@ -4,7 +4,9 @@ Slide directive: ``::: demo gradient_descent lr=0.15 batch=10`` (options ``lr``,
 """
 from __future__ import annotations
 
-from demos._session1 import OKABE_ITO, flush_pause, opt_float, opt_int
+from demos.kit.options import opt_float, opt_int
+from demos.kit.palette import OKABE_ITO
+from demos.kit.fair_share import flush_pause
 
 LRS = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.22, 0.24, 0.3]
 BATCHES = [1, 2, 5, 10, 20, 50, 100]
@@ -14,7 +16,7 @@ def surface_figure(data, path, shown: int):
     import numpy as np
     import plotly.graph_objects as go
 
-    from models.session1.gradient import loss, optimum
+    from models.basics.gradient import loss, optimum
 
     ws = np.linspace(-3, 5, 121)
     bs = np.linspace(-5, 6, 121)
@@ -39,7 +41,7 @@ def loss_curve(data, path, shown: int):
     import numpy as np
     import plotly.graph_objects as go
 
-    from models.session1.gradient import loss
+    from models.basics.gradient import loss
 
     p = path[: shown + 1]
     ok = np.all(np.isfinite(p), axis=1)
@@ -53,7 +55,7 @@ def loss_curve(data, path, shown: int):
 def render(key_prefix: str = "gradient_descent", **options) -> None:
     import streamlit as st
 
-    from models.session1.gradient import critical_lr, describe_path, make_line_data, sgd_path
+    from models.basics.gradient import critical_lr, describe_path, make_line_data, sgd_path
 
     kp = key_prefix
     c = st.columns([1.2, 1, 0.8, 0.8])

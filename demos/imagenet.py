@@ -12,8 +12,8 @@ OKABE_BLUE, OKABE_ORANGE = "#0072B2", "#E69F00"
 
 @st.cache_resource(show_spinner="Loading EfficientNet-Lite0 (18 MB, once per server)…")
 def _model():
-    from models.session2 import set_cpu_threads
-    from models.session2.imagenet import load_classifier
+    from models.vision import set_cpu_threads
+    from models.vision.imagenet import load_classifier
 
     set_cpu_threads()
     return load_classifier()
@@ -21,7 +21,7 @@ def _model():
 
 @st.cache_resource(show_spinner=False)
 def _gpu_model(device_str: str):
-    from models.session2.imagenet import load_classifier
+    from models.vision.imagenet import load_classifier
 
     return load_classifier().to(device_str)
 
@@ -40,8 +40,8 @@ def _bar(top, title):
 
 
 def render(key_prefix: str = "imagenet", sample: str = "cat (Chelsea)", **_):
-    from demos._images import image_input
-    from models.session2.imagenet import MODEL_NAME, centre_crop, classify
+    from demos.kit.images import image_input
+    from models.vision.imagenet import MODEL_NAME, centre_crop, classify
 
     kp = key_prefix
     st.caption(f"Model: **{MODEL_NAME}** (2019, 4.7 M parameters, published ImageNet top-1 75%), pretrained, "
@@ -69,7 +69,7 @@ def render(key_prefix: str = "imagenet", sample: str = "cat (Chelsea)", **_):
 def _speed(kp, model):
     """'Need for Speed': a proper timing on the CPU, and on the GPU when there is one."""
     from models.device import describe, pick_device
-    from models.session2.imagenet import time_per_image
+    from models.vision.imagenet import time_per_image
 
     dev = pick_device()
     c1, c2 = st.columns([1, 2])

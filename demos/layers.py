@@ -4,7 +4,8 @@ Slide directive: ``::: demo layers preset=bump``
 """
 from __future__ import annotations
 
-from demos._session1 import DIVERGING, heatmap, opt_choice
+from demos.kit.options import opt_choice
+from demos.kit.palette import DIVERGING, heatmap
 
 ACTS = ["step", "sigmoid", "tanh", "relu"]
 
@@ -14,7 +15,7 @@ def layers_figures(net, extent: float = 3.0):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from models.session1.neuron import grid
+    from models.basics.neuron import grid
 
     xs, ys = grid(extent, 61)
     h = net.hidden(xs, ys)  # (H, ny, nx)
@@ -48,7 +49,7 @@ def render(key_prefix: str = "layers", **options) -> None:
     import numpy as np
     import streamlit as st
 
-    from models.session1.neuron import PRESETS, TwoLayerNet, preset
+    from models.basics.neuron import PRESETS, TwoLayerNet, preset
 
     top = st.columns([2, 2, 3])
     name = top[0].radio("combination", PRESETS, index=PRESETS.index(opt_choice(options, "preset", PRESETS, "bump")),

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, flush_pause, training_slot
+from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, flush_pause, training_slot
 
 OKABE = ["#D55E00", "#009E73", "#0072B2", "#E69F00", "#56B4E9", "#CC79A7"]
-CKPT = "models/artefacts/session2/mnist_cnn_3filters.pt"
+CKPT = "models/artefacts/vision/mnist_cnn_3filters.pt"
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,7 +26,7 @@ def _data():
 @st.cache_resource(show_spinner=False)
 def _dense_error():
     """Test error of Session I's dense 784→10 SGD checkpoint on the same 1,000 digits (None if absent)."""
-    from models.session2 import mnist_cnn as mc
+    from models.vision import mnist_cnn as mc
 
     dense = mc.load_dense_baseline()
     d = _data()
@@ -40,8 +40,8 @@ def _state(kp):
 def _new_run(kp, seed: int, pretrained: bool):
     import torch
 
-    from models.session2 import mnist_cnn as mc
-    from models.session2.manifest import ROOT
+    from models.vision import mnist_cnn as mc
+    from models.vision.manifest import ROOT
 
     d = _data()
     torch.manual_seed(seed)
@@ -75,7 +75,7 @@ def _maps_fig(model, x, y, pred):
     import numpy as np
     import plotly.express as px
 
-    from models.session2.mnist_cnn import feature_rgb
+    from models.vision.mnist_cnn import feature_rgb
 
     rgb = feature_rgb(model, x)  # (10, 28, 28, 3)
     grey = np.repeat((x * 255).astype(np.uint8)[..., None], 3, -1)
@@ -92,7 +92,7 @@ def _maps_fig(model, x, y, pred):
 
 
 def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
-    from models.session2 import mnist_cnn as mc
+    from models.vision import mnist_cnn as mc
 
     kp = key_prefix
     try:
@@ -180,8 +180,8 @@ def _draw(kp, run, t, note):
     import numpy as np
     import torch
 
-    from demos._session1 import memo
-    from models.session2 import mnist_cnn as mc
+    from demos.kit.fair_share import memo
+    from models.vision import mnist_cnn as mc
 
     d = _data()
     store = st.session_state.setdefault(f"{kp}_memo", {})

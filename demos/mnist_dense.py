@@ -3,16 +3,18 @@
 Slide directive: ``::: demo mnist_dense`` (options: ``hidden`` 1/0, ``adam`` 1/0, ``draw`` 1/0 to show the
 drawing pad).
 
-Shows the shipped checkpoint at once (trained by ``python -m models.session1.mnist_dense``); "Train live"
+Shows the shipped checkpoint at once (trained by ``python -m models.basics.mnist_dense``); "Train live"
 retrains the chosen variant from scratch on the slide.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from demos._session1 import DIVERGING, OKABE_ITO, flush_pause, memo, opt_bool, training_slot
+from demos.kit.options import opt_bool
+from demos.kit.palette import DIVERGING, OKABE_ITO
+from demos.kit.fair_share import flush_pause, memo, training_slot
 
-ART = Path(__file__).resolve().parents[1] / "models" / "artefacts" / "session1"
+ART = Path(__file__).resolve().parents[1] / "models" / "artefacts" / "basics"
 SLIDE_CLAIM = "around 8-9% error"
 
 
@@ -21,7 +23,7 @@ def _checkpoint(variant: str):
 
     @st.cache_resource(show_spinner=False)
     def load(variant: str):
-        from models.session1.mnist_dense import load
+        from models.basics.mnist_dense import load
 
         return load(str(ART / f"mnist_{variant}.pt"))
 
@@ -48,7 +50,7 @@ def weights_figure(w, hidden: bool):
     import numpy as np
     from plotly.subplots import make_subplots
 
-    from demos._session1 import heatmap
+    from demos.kit.palette import heatmap
 
     titles = [f"digit {i}" if not hidden else f"hidden unit {i + 1}" for i in range(10)]
     fig = make_subplots(rows=2, cols=5, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.1)
@@ -115,7 +117,7 @@ def _digit_input(kp: str, draw_default: bool):
                           help="A photo or scan of a single handwritten digit, any size; dark on light or light on dark.")
     if up is not None:
         # the shared checks: empty, not an image, truncated and bombs refused; huge photos downscaled
-        from demos._images import decode_upload, show_notices
+        from demos.kit.images import decode_upload, show_notices
 
         loaded, err = decode_upload(up)
         if err:
@@ -132,8 +134,8 @@ def render(key_prefix: str = "mnist_dense", **options) -> None:
     import numpy as np
     import streamlit as st
 
-    from models.session1.mnist_dense import VARIANTS, DenseTrainer, class_weight_images, confusion, evaluate
-    from models.session1.mnist_dense import preprocess_digit
+    from models.basics.mnist_dense import VARIANTS, DenseTrainer, class_weight_images, confusion, evaluate
+    from models.basics.mnist_dense import preprocess_digit
 
     kp = key_prefix
     d, xte, yte = _data()

@@ -4,7 +4,8 @@ Slide directive: ``::: demo neuron w1=1 w2=-1 b=0 activation=sigmoid``
 """
 from __future__ import annotations
 
-from demos._session1 import DIVERGING, heatmap, opt_choice, opt_float
+from demos.kit.options import opt_choice, opt_float
+from demos.kit.palette import DIVERGING, heatmap
 
 ACTS = ["step", "sigmoid", "tanh", "relu"]
 
@@ -14,7 +15,7 @@ def neuron_figure(w1: float, w2: float, b: float, act: str, extent: float = 3.0)
     import numpy as np
     import plotly.graph_objects as go
 
-    from models.session1.neuron import grid, neuron_output
+    from models.basics.neuron import grid, neuron_output
 
     xs, ys = grid(extent, 101)
     z = neuron_output(w1, w2, b, act, xs, ys)

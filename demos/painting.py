@@ -13,8 +13,9 @@ this many seconds per painter; default 60), ``seed``.
 """
 from __future__ import annotations
 
-from demos._session1 import (CLICK_WAIT_S, OKABE_ITO, flush_pause, memo, opt_bool, opt_choice, opt_float,
-                             opt_int, training_slot)
+from demos.kit.options import opt_bool, opt_choice, opt_float, opt_int
+from demos.kit.palette import OKABE_ITO
+from demos.kit.fair_share import CLICK_WAIT_S, flush_pause, memo, training_slot
 
 SIZE = 200
 MODES = {"adam": "today: Adam, batches of 4,000 pixels", "sgd2016": "2016: SGD + momentum, batches of 5"}
@@ -25,7 +26,7 @@ def _cached_sample(name: str):
 
     @st.cache_data(show_spinner=False)
     def load(name: str, size: int):
-        from models.session1.painting import sample_image
+        from models.basics.painting import sample_image
 
         return sample_image(name, size)
 
@@ -35,7 +36,7 @@ def _cached_sample(name: str):
 def _cached_upload(data: bytes, name: str):
     """(size×size×3 float photo, notices). Raises ``ImageError`` (a ValueError) with a message to show.
 
-    Decoding goes through the shared checks (``models.session2.images``): empty, not an image,
+    Decoding goes through the shared checks (``models.data.images``): empty, not an image,
     truncated, decompression bombs refused; huge photos downscaled with a notice."""
     import streamlit as st
 
@@ -43,8 +44,8 @@ def _cached_upload(data: bytes, name: str):
     def load(data: bytes, name: str, size: int):
         import numpy as np
 
-        from models.session1.painting import square_resize
-        from models.session2.images import ImageError, load_image_bytes
+        from models.basics.painting import square_resize
+        from models.data.images import ImageError, load_image_bytes
 
         img = load_image_bytes(data, name)
         h, w = img.array.shape[:2]
@@ -59,7 +60,7 @@ def _config_controls(kp: str, tag: str, options: dict, pre: str, default_preset:
     """One column of controls for configuration `tag` (A or B); returns a PaintConfig."""
     import streamlit as st
 
-    from models.session1.painting import PRESET_LABELS, PRESETS, PaintConfig
+    from models.basics.painting import PRESET_LABELS, PRESETS, PaintConfig
 
     names = list(PRESETS)
     preset = st.radio(f"network {tag}", names, format_func=PRESET_LABELS.get, horizontal=True,
@@ -139,7 +140,7 @@ def render(key_prefix: str = "painting", **options) -> None:
         c.seed = int(seed)
 
     # One Painter per configuration, rebuilt when its configuration, the photo or the seed changes.
-    from models.session1.painting import Painter
+    from models.basics.painting import Painter
 
     state_key = f"{kp}_painters"
     old = st.session_state.get(state_key, {})
@@ -167,7 +168,7 @@ def render(key_prefix: str = "painting", **options) -> None:
         st.session_state[state_key] = {}
         st.rerun()
     if step:
-        from models.session1.painting import preview_tick
+        from models.basics.painting import preview_tick
 
         st.session_state[run_key] = False
         with training_slot(plist, wait=CLICK_WAIT_S) as slot:
@@ -186,7 +187,7 @@ def render(key_prefix: str = "painting", **options) -> None:
     def live():
         import contextlib
 
-        from models.session1.painting import preview_tick
+        from models.basics.painting import preview_tick
 
         still = [p for p in plist if p.train_seconds < getattr(p, "limit", max_seconds)]
         training = bool(st.session_state.get(run_key)) and bool(still)
@@ -199,7 +200,7 @@ def render(key_prefix: str = "painting", **options) -> None:
             flush_pause()
 
     def draw(pngs, note):
-        from models.session1.painting import to_png
+        from models.basics.painting import to_png
 
         if st.session_state.get(run_key) and all(p.train_seconds >= getattr(p, "limit", max_seconds) for p in plist):
             st.info(f"Stopped after {max_seconds:g} s of training per net (press Start for more).")

@@ -15,8 +15,9 @@ link". URL values win over the slide's options.
 """
 from __future__ import annotations
 
-from demos._session1 import (CLICK_WAIT_S, OKABE_ITO, flush_pause, memo, opt_bool, opt_choice, opt_float,
-                             opt_int, training_slot)
+from demos.kit.options import opt_bool, opt_choice, opt_float, opt_int
+from demos.kit.palette import OKABE_ITO
+from demos.kit.fair_share import CLICK_WAIT_S, flush_pause, memo, training_slot
 
 LR_CHOICES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 L2_CHOICES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -52,7 +53,7 @@ def network_picture(run, n: int = 40, thumb: int = 46):
     import numpy as np
     from PIL import Image, ImageDraw
 
-    from models.session1.playground import FEATURE_LABELS
+    from models.basics.playground import FEATURE_LABELS
 
     _, feats, layers, out = run.grid_outputs(n)
     cols = [list(feats)] + [list(h) for h in layers] + [[out * 2 - 1]]
@@ -101,7 +102,7 @@ def boundary_figure(run, discretize: bool = False):
     import numpy as np
     import plotly.graph_objects as go
 
-    from demos._session1 import DIVERGING
+    from demos.kit.palette import DIVERGING
 
     xs, _, _, out = run.grid_outputs(100)  # the 100×100 decision map, as Playground's DENSITY
     z = (out > 0.5).astype(float) if discretize else out
@@ -138,7 +139,7 @@ def render(key_prefix: str = "playground", **options) -> None:
 
     import streamlit as st
 
-    from models.session1.playground import (ACTIVATIONS, DATASETS, FEATURE_LABELS, FEATURES, MAX_LAYERS,
+    from models.basics.playground import (ACTIVATIONS, DATASETS, FEATURE_LABELS, FEATURES, MAX_LAYERS,
                                             MAX_WIDTH, PlaygroundConfig, PlaygroundRun, parse_csv)
 
     kp = key_prefix

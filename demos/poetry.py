@@ -19,8 +19,8 @@ def _checkpoints():
     """[(label, model, vocab, meta)] in training order."""
     import torch
 
-    from models.session3 import manifest
-    from models.session3.charrnn import load_checkpoint
+    from models.language import manifest
+    from models.language.charrnn import load_checkpoint
 
     torch.set_num_threads(1)
     out = []
@@ -36,8 +36,8 @@ def _gpt():
     """(model, vocab, meta, manifest entry) of the shipped character GPT, or None."""
     import torch
 
-    from models.session3 import manifest
-    from models.session3.chargpt import load_gpt
+    from models.language import manifest
+    from models.language.chargpt import load_gpt
 
     torch.set_num_threads(1)
     ents = manifest.entries("chargpt_")
@@ -51,7 +51,7 @@ def _gpt():
 def _gpt_text(prime: str, length: int, temperature: float, seed: int) -> str:
     """The transformer's continuation. Sampling is seeded, so the same settings give the same text:
     kept once per process (1-2 s of CPU per visit otherwise, tens of seconds with a full room)."""
-    from models.session3.chargpt import sample_gpt
+    from models.language.chargpt import sample_gpt
 
     gm, gv, _, _ = _gpt()
     return "".join(sample_gpt(gm, gv, prime, length=length, temperature=temperature, seed=seed))
@@ -60,7 +60,7 @@ def _gpt_text(prime: str, length: int, temperature: float, seed: int) -> str:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _every_checkpoint(prime: str, temperature: float, seed: int) -> list[str]:
     """200 seeded characters from each checkpoint (same reason as ``_gpt_text``)."""
-    from models.session3.charrnn import sample
+    from models.language.charrnn import sample
 
     return ["".join(sample(m, v, prime, length=200, temperature=temperature, seed=seed))
             for _, m, v, _ in _checkpoints()]
@@ -76,12 +76,12 @@ def _float(v, default):
 def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: str = "0.8",
            prime: str = "HAMLET\n", length: str = "300", seed: str = "1", compare: str = "0", gpt: str = "0",
            **_options) -> None:
-    from models.session3.charrnn import sample
+    from models.language.charrnn import sample
 
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     cks = _checkpoints()
     if not cks:
-        st.error("No char-RNN checkpoints shipped (run python -m models.session3.train_charrnn).")
+        st.error("No char-RNN checkpoints shipped (run python -m models.language.train_charrnn).")
         return
     labels = [c[0] for c in cks]
     try:
@@ -134,7 +134,7 @@ def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: st
                       "similar parameter count, same data split."):
         got = _gpt()
         if got is None:
-            st.info("No transformer checkpoint shipped (python -m models.session3.train_chargpt).")
+            st.info("No transformer checkpoint shipped (python -m models.language.train_chargpt).")
             return
         gm, gv, gmeta, gentry = got
         rnn_best = cks[-1][3]

@@ -40,7 +40,7 @@ def _heatmap(values, labels, title, zrange, colours, step):
 
 def render(key_prefix: str = "rnn_cells", text: str = "hello world", cell: str = "gru", hidden: str = "8",
            seed: str = "0", **_options) -> None:
-    from models.session3.rnn_cells import ALPHABET, init_cell, one_hot_text, run_cell
+    from models.language.rnn_cells import ALPHABET, init_cell, one_hot_text, run_cell
 
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     st.session_state.setdefault(k("text"), str(text))

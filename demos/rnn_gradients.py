@@ -15,7 +15,7 @@ NAMES = {"rnn": "Simple RNN", "gru": "GRU", "lstm": "LSTM"}
 def _reach(kind, steps, hidden, scale, gate_bias, seed):
     import torch
 
-    from models.session3.rnn_cells import gradient_reach
+    from models.language.rnn_cells import gradient_reach
 
     torch.set_num_threads(1)
     return gradient_reach(kind, steps=steps, hidden=hidden, scale=scale, gate_bias=gate_bias, seed=seed)

@@ -12,12 +12,12 @@ import io
 
 import streamlit as st
 
-from demos._session1 import CLICK_WAIT_S, RUN_SECONDS, WAITING_NOTE, flush_pause, memo, training_slot
+from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, WAITING_NOTE, flush_pause, memo, training_slot
 
 SETUP_WAIT_S = 30.0  # computing the photo's and the style's features waits this long for a training slot
 
 OKABE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
-READY = "models/artefacts/session2/style_cat_swirls.jpg"
+READY = "models/artefacts/vision/style_cat_swirls.jpg"
 
 
 def _png(arr) -> bytes:
@@ -30,14 +30,14 @@ def _png(arr) -> bytes:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _style_sample(name):
-    from models.session2.style import style_sample
+    from models.vision.style import style_sample
 
     return style_sample(name)
 
 
 def _style_input(kp, default):
-    from demos._images import decode_upload, show_notices
-    from models.session2.style import STYLE_SAMPLES
+    from demos.kit.images import decode_upload, show_notices
+    from models.vision.style import STYLE_SAMPLES
 
     names = list(STYLE_SAMPLES)
     src = st.radio("Style from", ["Style sample", "Upload"], horizontal=True, key=f"{kp}_style_source",
@@ -61,7 +61,7 @@ def _style_input(kp, default):
 
 def render(key_prefix: str = "style_transfer", sample: str = "cat (Chelsea)", style: str = "swirls (drawn by code)",
            size: str = "256", **_):
-    from demos._images import image_input
+    from demos.kit.images import image_input
 
     kp = key_prefix
     try:
@@ -87,8 +87,8 @@ def render(key_prefix: str = "style_transfer", sample: str = "cat (Chelsea)", st
 def _gatys(kp, photo, style_rgb, style_name, size0):
     import numpy as np
 
-    from demos._inception import inception
-    from models.session2.style import CONTENT_LAYER, STYLE_LAYERS, GatysTransfer
+    from demos.kit.inception import inception
+    from models.vision.style import CONTENT_LAYER, STYLE_LAYERS, GatysTransfer
 
     st.caption(f"Gatys et al. (2015) on **Inception-v3** (the notebook used GoogLeNet): content = `{CONTENT_LAYER}`, "
                f"style = Gram matrices of `{'`, `'.join(STYLE_LAYERS)}`, L-BFGS on the pixels, starting from the photo.")
@@ -165,7 +165,7 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
         i1.image(photo_png, caption="photo", width="stretch")
         i2.image(style_png, caption=f"style: {style_name}", width="stretch")
         if r is None:
-            from models.session2.manifest import ROOT
+            from models.vision.manifest import ROOT
 
             if (ROOT / READY).exists():
                 i3.image(str(ROOT / READY), width="stretch",
@@ -189,7 +189,7 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
                 if more is not None:
                     st.session_state[f"{kp}_more"] = more - n
                     stop = more - n <= 0
-                from models.session2 import release_memory
+                from models.vision import release_memory
 
                 release_memory()
             if training:
@@ -240,7 +240,7 @@ def _loss_fig(history):
 def _fast(kp, photo, style_rgb):
     import time
 
-    from models.session2 import style as sty
+    from models.vision import style as sty
 
     st.caption("**Pretrained feed-forward networks, not trained by us**: Magenta's multi-style network "
                "(Dumoulin et al. 2017, 26 styles) and arbitrary-style network (Ghiasi et al. 2017), shipped as ONNX "
@@ -250,7 +250,7 @@ def _fast(kp, photo, style_rgb):
     idx = None
     if kind.startswith("Built-in"):
         idx = st.slider("Built-in style", 0, 25, 7, key=f"{kp}_fast_index", help="One of the network's 26 styles.")
-    from models.session2.images import fit_within
+    from models.data.images import fit_within
 
     small = fit_within(photo.array, 512)
     t0 = time.perf_counter()

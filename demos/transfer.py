@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from demos._inception import inception
-from demos._session1 import WAITING_NOTE, training_slot
+from demos.kit.inception import inception
+from demos.kit.fair_share import WAITING_NOTE, training_slot
 
 MAX_PHOTOS = 30  # per class
 MAX_TEST_PHOTOS = 24
@@ -22,7 +22,7 @@ OKABE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
 
 @st.cache_data(show_spinner=False)
 def _cached_lfw():
-    from models.session2.transfer import load_cached_features
+    from models.vision.transfer import load_cached_features
 
     return load_cached_features()
 
@@ -30,8 +30,8 @@ def _cached_lfw():
 @st.cache_data(show_spinner="Inception-v3 features of an uploaded photo…", max_entries=256)
 def _image_features(data: bytes, name: str):
     """(2048-d features, thumbnail, error, notices) for one uploaded file."""
-    from models.session2.images import ImageError, fit_within, load_image_bytes
-    from models.session2.inception import features
+    from models.data.images import ImageError, fit_within, load_image_bytes
+    from models.vision.inception import features
 
     try:
         img = load_image_bytes(data, name)
@@ -70,7 +70,7 @@ def render(key_prefix: str = "transfer", classes: str = "2", **_):
 def _builtin(kp):
     import numpy as np
 
-    from models.session2.transfer import LFW_CLASSES, LFW_SIZE, lfw, lfw_rgb
+    from models.vision.transfer import LFW_CLASSES, LFW_SIZE, lfw, lfw_rgb
 
     imgs, y = lfw()
     live = st.session_state.get(f"{kp}_live_feats")
@@ -81,7 +81,7 @@ def _builtin(kp):
     if c2.button("Recompute CNN features live", key=f"{kp}_action",
                  help="Run Inception-v3 on all 200 crops now (about 5–10 s here) instead of the cached result."):
         bar = st.progress(0.0, "Inception-v3 on 200 crops…")
-        from models.session2.inception import features
+        from models.vision.inception import features
 
         with training_slot(wait=RECOMPUTE_WAIT_S) as cpu:
             if cpu:
@@ -91,7 +91,7 @@ def _builtin(kp):
         bar.empty()
         if not cpu:
             c2.caption(WAITING_NOTE + " Press the button again in a moment.")
-    from models.session2.transfer import raw_pixels
+    from models.vision.transfer import raw_pixels
 
     feats = live if live is not None else _cached_lfw()
     cnn = _cv_cached(feats)
@@ -102,7 +102,7 @@ def _builtin(kp):
     m[2].metric("Errors", f"{round((1 - cnn['mean']) * 200)} vs {round((1 - raw['mean']) * 200)}",
                 help="Misclassified crops out of 200 (held-out folds): CNN features vs raw pixels.")
     st.caption(("Features computed live just now." if live is not None else
-                "Features from the cached file (made by `python -m models.session2.transfer`); press the button to "
+                "Features from the cached file (made by `python -m models.vision.transfer`); press the button to "
                 "recompute them here.") + " Cross-validation runs live on every visit.")
     # Held-out predictions: the crops the CNN features found hardest (closest to the boundary or wrong)
     dec = cnn["decision"]
@@ -118,7 +118,7 @@ def _builtin(kp):
 
 @st.cache_data(show_spinner=False)
 def _cv_cached(x):
-    from models.session2.transfer import cross_validate, lfw
+    from models.vision.transfer import cross_validate, lfw
 
     return cross_validate(x, lfw()[1])
 
@@ -126,7 +126,7 @@ def _cv_cached(x):
 def _own(kp, classes):
     import numpy as np
 
-    from models.session2.transfer import fit, predict_with_distance
+    from models.vision.transfer import fit, predict_with_distance
 
     try:
         n0 = max(2, min(6, int(classes)))

@@ -21,8 +21,8 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 def _assets():
     import torch
 
-    from models.session3 import manifest
-    from models.session3.tagger import load_spacy, load_tagger
+    from models.language import manifest
+    from models.language.tagger import load_spacy, load_tagger
 
     torch.set_num_threads(1)
     ents = manifest.entries("tagger_bigru")
@@ -45,12 +45,12 @@ def _metrics_table(m):
 def render(key_prefix: str = "upper_ner", sentence: str = "", preset: str = "0", **_options) -> None:
     import plotly.graph_objects as go
 
-    from models.session3.tagger import nnp_labels, predict, tag_tokens, tokenize
+    from models.language.tagger import nnp_labels, predict, tag_tokens, tokenize
 
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     model, entry = _assets()
     if model is None:
-        st.error("The tagger checkpoint is not shipped (python -m models.session3.train_tagger).")
+        st.error("The tagger checkpoint is not shipped (python -m models.language.train_tagger).")
         return
     try:
         start = NOTEBOOK_SENTENCES[int(preset) % 3]

@@ -17,8 +17,8 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 def _assets():
     import torch
 
-    from models.session3 import manifest
-    from models.session3.wordjunk import (Discriminator, NGram, WordGenerator, load_dictionary,
+    from models.language import manifest
+    from models.language.wordjunk import (Discriminator, NGram, WordGenerator, load_dictionary,
                                           split_dictionary)
 
     torch.set_num_threads(1)
@@ -61,7 +61,7 @@ def render(key_prefix: str = "word_junk", words: str = NOTEBOOK_WORDS, seed: str
     import numpy as np
     import plotly.graph_objects as go
 
-    from models.session3.wordjunk import real_word_rate
+    from models.language.wordjunk import real_word_rate
 
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     try:
@@ -70,7 +70,7 @@ def render(key_prefix: str = "word_junk", words: str = NOTEBOOK_WORDS, seed: str
         st.error(f"Word list missing: {e}")
         return
     except KeyError:
-        st.error("Shipped word models missing (run python -m models.session3.train_wordjunk).")
+        st.error("Shipped word models missing (run python -m models.language.train_wordjunk).")
         return
     dm, gm = ents["wordjunk_discriminator"]["metrics"], ents["wordjunk_generator"]["metrics"]
     st.caption(f"Dictionary: {len(dictionary):,} words (Debian wamerican, a-z, 3-15 letters). Discriminator: "

@@ -51,7 +51,7 @@ def truncated_jpeg() -> bytes:
     """A real 640×480 photo JPEG (scikit-image's cat), cut in half."""
     from PIL import Image
 
-    from models.session2.images import sample
+    from models.data.images import sample
 
     buf = io.BytesIO()
     Image.fromarray(sample("cat (Chelsea)")).resize((640, 480)).save(buf, "JPEG", quality=90)
@@ -138,12 +138,12 @@ class Uploader:
         return f"{self.demo}:{self.key}"
 
 
-# The pictures of Session II all come through demos/_images.image_input (radio "Upload" or "Camera").
+# The pictures of Session II all come through demos/kit/images.image_input (radio "Upload" or "Camera").
 def _picker(demo: str, prefix: str, options: dict | None = None) -> list[Uploader]:
     radio = (("radio", f"{prefix}_source", "Upload"),)
     camera = (("radio", f"{prefix}_source", "Camera"),)
-    return [Uploader(demo, f"{prefix}_upload", ("demos/_images.py", 'f"{key_prefix}_upload"'), options or {}, radio),
-            Uploader(demo, f"{prefix}_camera", ("demos/_images.py", 'f"{key_prefix}_camera"'), options or {}, camera,
+    return [Uploader(demo, f"{prefix}_upload", ("demos/kit/images.py", 'f"{key_prefix}_upload"'), options or {}, radio),
+            Uploader(demo, f"{prefix}_camera", ("demos/kit/images.py", 'f"{key_prefix}_camera"'), options or {}, camera,
                      kind="camera_input")]
 
 
@@ -165,7 +165,7 @@ UPLOADERS: list[Uploader] = [
     *_picker("convolution", "t"),
     *_picker("deepdream", "t"),
     *_picker("imagenet", "t"),
-    # captioning is someone else's demo; its upload goes through demos._images.decode_upload
+    # captioning is someone else's demo; its upload goes through demos.kit.images.decode_upload
     Uploader("caption_compare", "t_upload", ("demos/caption_compare.py", 'f"{key_prefix}_upload"'), {},
              (("radio", "t_src", "Upload your own"),)),
 ]

@@ -75,7 +75,7 @@ def good_photos():
 
     from PIL import Image
 
-    from models.session2.images import sample
+    from models.data.images import sample
 
     out = []
     for i, (name, box) in enumerate((("cat (Chelsea)", (0, 0, 300, 250)), ("coffee", (0, 0, 400, 300)))):
@@ -119,7 +119,7 @@ IMAGE_UPLOADERS = [u for u in UPLOADERS if u.demo != "playground"]
 @pytest.mark.parametrize("u", IMAGE_UPLOADERS, ids=lambda u: u.id)
 def test_every_upload_widget_answers_every_hostile_file(u):
     if u.demo.startswith("caption_"):
-        from demos._captioning import available
+        from demos.kit.captioning import available
 
         if not available():
             pytest.skip("the captioning artefacts are not in this checkout (the demo shows a hint instead)")
@@ -205,13 +205,14 @@ def upload_call_sites() -> set[tuple[str, str, str]]:
     import ast
 
     sites = set()
-    for path in sorted((ROOT / "demos").glob("*.py")):
+    for path in sorted((ROOT / "demos").rglob("*.py")):
         src = path.read_text()
+        name = path.relative_to(ROOT).as_posix()
         for node in ast.walk(ast.parse(src)):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in ("file_uploader", "camera_input")):
                 key = next((ast.get_source_segment(src, k.value) for k in node.keywords if k.arg == "key"), "")
-                sites.add((f"demos/{path.name}", node.func.attr, key))
+                sites.add((name, node.func.attr, key))
     return sites
 
 
@@ -224,11 +225,11 @@ def test_every_upload_widget_in_the_sources_is_listed():
     assert not listed - sites, f"UPLOADERS names calls that no longer exist: {sorted(listed - sites)}"
     # the shared picker is reached through every demo that calls image_input
     pickers = {p.stem for p in (ROOT / "demos").glob("*.py")
-               if "image_input(" in p.read_text() and p.name != "_images.py"}
-    covered = {u.demo for u in UPLOADERS if u.site[0] == "demos/_images.py"}
+               if "image_input(" in p.read_text()}
+    covered = {u.demo for u in UPLOADERS if u.site[0] == "demos/kit/images.py"}
     assert pickers <= covered, f"demos using image_input with no UPLOADERS entry: {pickers - covered}"
     # every demo that holds a call site has an entry of its own
-    assert {f for f, _, _ in sites} - {"demos/_images.py"} <= {f"demos/{u.demo}.py" for u in UPLOADERS}
+    assert {f for f, _, _ in sites} - {"demos/kit/images.py"} <= {f"demos/{u.demo}.py" for u in UPLOADERS}
 
 
 # --------------------------------------------------------------------------------- text boxes
@@ -252,8 +253,9 @@ def text_box_sites() -> dict[str, list[str]]:
                        for part in re.split(r"(\{[^}]*\})", m.group(1)) if part)
 
     sites: dict[str, list[str]] = {}
-    for path in sorted((ROOT / "demos").glob("*.py")):
+    for path in sorted((ROOT / "demos").rglob("*.py")):
         src = path.read_text()
+        name = path.relative_to(ROOT).as_posix()
         for node in ast.walk(ast.parse(src)):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in ("text_input", "text_area", "chat_input")):

@@ -62,7 +62,7 @@ def test_scene_json_round_trip():
 
 def test_inception_features_pooled_and_regions():
     from models.captioning.features import encode_batch, fit_pca, project
-    from models.session2.inception import load_inception
+    from models.vision.inception import load_inception
 
     net = load_inception()
     pics = [scenes.render(scenes.make_scene(i)) for i in range(2)]

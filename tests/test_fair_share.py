@@ -1,10 +1,10 @@
-"""The shared training slots and per-object locks in demos/_session1.py (fast, no Streamlit)."""
+"""The shared training slots and per-object locks in demos/kit/fair_share.py (fast, no Streamlit)."""
 import threading
 import time
 
 import pytest
 
-from demos import _session1 as s1
+from demos.kit import fair_share as s1
 
 
 @pytest.fixture

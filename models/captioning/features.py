@@ -33,7 +33,7 @@ def _net():
     import torch
 
     torch.set_num_threads(1)
-    from models.session2.inception import load_inception
+    from models.vision.inception import load_inception
 
     return load_inception()
 
@@ -42,7 +42,7 @@ def encode_batch(net, images: list[np.ndarray], size: int = FEATURE_SIZE) -> tup
     """(pooled (n, 2048) float32, regions (n, R, 2048) float32) for RGB uint8 pictures of any size."""
     import torch
 
-    from models.session2.inception import run_to, to_input
+    from models.vision.inception import run_to, to_input
 
     with torch.inference_mode():
         x = torch.cat([to_input(im, size) for im in images])
@@ -66,7 +66,7 @@ def _load_picture(source: dict, key) -> np.ndarray:
         from models.captioning.scenes import render, scene_from_json
 
         return render(scene_from_json(key))
-    from models.session2.images import load_image_bytes
+    from models.data.images import load_image_bytes
 
     return load_image_bytes(pathlib.Path(source["images"], key).read_bytes(), str(key)).array
 
@@ -126,7 +126,7 @@ class Encoder:
 
     def __call__(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.net is None:
-            from models.session2.inception import load_inception
+            from models.vision.inception import load_inception
 
             self.net = load_inception()
         pooled, regions = encode_batch(self.net, [rgb])

@@ -81,7 +81,7 @@ def epoch_batches(rng, n_pics: int, caps: np.ndarray, batch: int):
 
 
 def make_vocab(data: Data, min_count: int = 3) -> Vocab:
-    from models.session3.embeddings import load_glove
+    from models.language.embeddings import load_glove
 
     glove = load_glove()
     train = [t for i in data.index("train") for t in data.tokens[i]]
@@ -106,7 +106,7 @@ def train(decoder: str, features, run: pathlib.Path, epochs: int, batch: int = 1
         data.vocab.to_json(vocab_path)
     glove_path = run / "glove_rows.npy"
     if not glove_path.exists():
-        from models.session3.embeddings import load_glove
+        from models.language.embeddings import load_glove
 
         np.save(glove_path, glove_rows(data.vocab, load_glove()))
     torch.manual_seed(seed)

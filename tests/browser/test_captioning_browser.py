@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from test_session3_browser import first_slide_url
+from test_language_browser import first_slide_url
 
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
