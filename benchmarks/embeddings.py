@@ -17,8 +17,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from models.data.glove import load_glove  # noqa: E402
 from models.language.embeddings import (analogy, evaluate_analogies, google_analogy_path,  # noqa: E402
-                                        load_glove, read_google_analogies)
+                                        read_google_analogies)
 
 
 def main():

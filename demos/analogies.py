@@ -17,7 +17,8 @@ MAX_WORD_CHARS = 40
 
 @st.cache_resource(show_spinner="Loading GloVe vectors (100k words)...")
 def _glove():
-    from models.language.embeddings import analogy, load_glove
+    from models.data.glove import load_glove
+    from models.language.embeddings import analogy
 
     emb = load_glove()
     analogy(emb, "man", "woman", "king")  # warm-up: the first query pays for page faults, not the talk

@@ -41,7 +41,7 @@ BUILTIN_CAPTIONS = [
 
 @st.cache_resource(show_spinner="Loading GloVe vectors (100k words)...")
 def _glove():
-    from models.language.embeddings import load_glove
+    from models.data.glove import load_glove
 
     return load_glove()
 

@@ -124,7 +124,7 @@ def test_glove_rows_with_a_mapping():
 
 @pytest.fixture(scope="module")
 def glove():
-    from models.language.embeddings import load_glove
+    from models.data.glove import load_glove
 
     return load_glove()
 

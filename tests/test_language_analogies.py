@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models.language.embeddings import (PRESETS, analogy, evaluate_analogies, load_glove, nearest,
-                                        pca_2d, read_google_analogies)
+from models.data.glove import load_glove
+from models.language.embeddings import (PRESETS, analogy, evaluate_analogies, nearest, pca_2d,
+                                        read_google_analogies)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from models.language import manifest
-from models.language.embeddings import load_glove
+from models.data.glove import load_glove
 from models.language.tagger import (BiGRUTagger, dialogue_sentences, encode_tokens, load_tagger, nnp_labels,
                                     pad_batch, predict, prf, tag_tokens, tokenize)
 

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from models.data.glove import load_glove
+
 from . import decoders
 from .vocab import PAD, Vocab, build_vocab, glove_rows, tokenize
 
@@ -81,8 +83,6 @@ def epoch_batches(rng, n_pics: int, caps: np.ndarray, batch: int):
 
 
 def make_vocab(data: Data, min_count: int = 3) -> Vocab:
-    from models.language.embeddings import load_glove
-
     glove = load_glove()
     train = [t for i in data.index("train") for t in data.tokens[i]]
     return build_vocab(train, min_count=min_count, glove_words=glove.index)
@@ -106,8 +106,6 @@ def train(decoder: str, features, run: pathlib.Path, epochs: int, batch: int = 1
         data.vocab.to_json(vocab_path)
     glove_path = run / "glove_rows.npy"
     if not glove_path.exists():
-        from models.language.embeddings import load_glove
-
         np.save(glove_path, glove_rows(data.vocab, load_glove()))
     torch.manual_seed(seed)
     model = decoders.build(decoder, len(data.vocab), np.load(glove_path))

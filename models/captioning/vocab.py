@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from models.data.glove import load_glove
+
 ACTION = ["<pad>", "<unk>", "<start>", "<stop>", "<extra>"]
 PAD, UNK, START, STOP, EXTRA = range(len(ACTION))
 GLOVE_DIM = 50
@@ -157,7 +159,7 @@ def _glove_lookup(glove):
     if isinstance(glove, Mapping):
         words = list(glove)
         return {w: i for i, w in enumerate(words)}, [glove[w] for w in words]
-    raise TypeError("glove must be models.language.embeddings.Embeddings or a mapping word -> vector")
+    raise TypeError("glove must be models.data.glove.Embeddings or a mapping word -> vector")
 
 
 def glove_rows(vocab: Vocab, glove) -> np.ndarray:
@@ -186,8 +188,6 @@ def main(argv=None) -> None:
     toks = [tokenize(line) for line in pathlib.Path(a.captions).read_text(encoding="utf-8").splitlines() if line.strip()]
     glove_words = None
     if not a.no_glove:
-        from models.language.embeddings import load_glove
-
         glove_words = load_glove().index
     v = build_vocab(toks, min_count=a.min_count, glove_words=glove_words)
     print(f"captions {len(toks)} vocab {len(v)} base {v.n_base} (action {len(ACTION)} + stop {v.n_base - len(ACTION)})")

