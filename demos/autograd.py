@@ -6,23 +6,33 @@ own formula; variables' values as options).
 """
 from __future__ import annotations
 
-from demos.kit.options import opt_float
+from demos.kit.options import choice, declare, number, text
 
 
-def render(key_prefix: str = "autograd", **options) -> None:
+def _presets():
+    from models.basics.autograd import PRESETS
+
+    return list(PRESETS)
+
+
+# Any further option is a variable's starting value (``x=2``).
+OPTIONS = declare(preset=choice(_presets, "log"), expr=text("x*y + sin(x)"), other=number(1.0))
+
+
+def render(key_prefix: str = "autograd", **options: str) -> None:
     import streamlit as st
 
     from models.basics.autograd import FUNCTIONS, PRESET_LABELS, PRESETS, evaluate, gradients, parse, to_dot
 
     kp = key_prefix
     names = list(PRESETS) + ["own"]
-    p0 = str(options.get("preset", "log")).strip().lower()
-    p0 = "own" if "expr" in options else (p0 if p0 in PRESETS else "log")
+    o = OPTIONS.parse(options)
+    p0 = "own" if "expr" in options else o.preset
     c = st.columns([1.3, 2])
     preset = c[0].radio("expression", names, index=names.index(p0), key=f"{kp}_preset", horizontal=True,
                         format_func=PRESET_LABELS.get,
                         help="log(x) is the Theano notebook's example: d log(x)/dx at x = 2 is 1/2.")
-    default_expr, default_vals = PRESETS.get(preset, (str(options.get("expr", "x*y + sin(x)")), {}))
+    default_expr, default_vals = PRESETS.get(preset, (o.expr, {}))
     if preset == "own":
         expr = c[1].text_input("formula", default_expr, max_chars=400, key=f"{kp}_expr",
                                help=f"Numbers, variables, + - * / ** (or ^), and {', '.join(FUNCTIONS)}.")
@@ -38,7 +48,7 @@ def render(key_prefix: str = "autograd", **options) -> None:
     if variables:
         vc = st.columns(max(4, min(len(variables), 6)))
         for i, v in enumerate(variables):
-            vals[v] = vc[i % len(vc)].number_input(v, -1e6, 1e6, opt_float(options, v, default_vals.get(v, 1.0)),
+            vals[v] = vc[i % len(vc)].number_input(v, -1e6, 1e6, number(default_vals.get(v, 1.0)).parse(options.get(v)),
                                                    0.1, key=f"{kp}_{preset}_{v}", format="%.4g",
                                                    help=f"value of {v}")
     out = evaluate(nodes, vals)

@@ -6,7 +6,7 @@ finite differences; "Take a step" moves every weight against its blame and the e
 """
 from __future__ import annotations
 
-from demos.kit.options import opt_float, opt_int
+from demos.kit.options import declare, integer, number
 from demos.kit.palette import OKABE_ITO
 
 
@@ -52,19 +52,23 @@ def network_figure(theta, b, x):
     return fig
 
 
-def render(key_prefix: str = "backprop", **options) -> None:
+OPTIONS = declare(x1=number(1.0, -2, 2), x2=number(-0.5, -2, 2), target=number(1.0, 0, 1), seed=integer(0, 0, 9999))
+
+
+def render(key_prefix: str = "backprop", **options: str) -> None:
     import numpy as np
     import streamlit as st
 
     from models.basics.gradient import WEIGHT_NAMES, blame, tiny_net_params
 
     kp = key_prefix
+    o = OPTIONS.parse(options)
     c = st.columns(5)
-    x1 = c[0].slider("input x₁", -2.0, 2.0, opt_float(options, "x1", 1.0, -2, 2), 0.1, key=f"{kp}_x1")
-    x2 = c[1].slider("input x₂", -2.0, 2.0, opt_float(options, "x2", -0.5, -2, 2), 0.1, key=f"{kp}_x2")
-    target = c[2].slider("target", 0.0, 1.0, opt_float(options, "target", 1.0, 0, 1), 0.05, key=f"{kp}_target",
+    x1 = c[0].slider("input x₁", -2.0, 2.0, o.x1, 0.1, key=f"{kp}_x1")
+    x2 = c[1].slider("input x₂", -2.0, 2.0, o.x2, 0.1, key=f"{kp}_x2")
+    target = c[2].slider("target", 0.0, 1.0, o.target, 0.05, key=f"{kp}_target",
                          help="What the output should be for this input.")
-    seed = c[3].number_input("seed", 0, 9999, opt_int(options, "seed", 0, 0, 9999), key=f"{kp}_seed",
+    seed = c[3].number_input("seed", 0, 9999, o.seed, key=f"{kp}_seed",
                              help="Initial random weights.")
     lr = c[4].select_slider("learning rate", [0.1, 0.5, 1.0, 2.0, 5.0], 2.0, key=f"{kp}_lr",
                             help="How far 'Take a step' moves each weight against its blame.")

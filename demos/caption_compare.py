@@ -12,9 +12,20 @@ import numpy as np
 import streamlit as st
 
 from demos.kit import captioning as C
-from demos.kit.options import opt_bool, opt_choice, opt_int
+from demos.kit.options import choice, declare, flag, integer
 
 MODES = {"greedy": "Greedy (most likely word)", "sampled": "Sampled (temperature)", "beam": "Beam search"}
+
+
+def _decoders():
+    from models.captioning import decoders
+
+    return decoders.DECODERS
+
+
+# image: clamped to the test set's size in render; mode: greedy, or sampled when one decoder is shown.
+OPTIONS = declare(decoder=choice(_decoders, None), untrained=flag(False), image=integer(3, 0),
+                  mode=choice(MODES, None))
 
 
 def _features(key_prefix: str, ts, image: int):
@@ -85,18 +96,19 @@ def _attention_strip(model, vocab, ids, rgb, pooled, regions):
         cols[k % len(cols)].image(shown, caption=f"'{w}' · whole {att[k, 0]:.0%}", width="stretch")
 
 
-def render(key_prefix: str = "caption_compare", **opts):
+def render(key_prefix: str = "caption_compare", **options: str) -> None:
     if not C.available():
         st.info(C.SHIP_HINT)
         return
     from models.captioning import decoders, infer
 
+    o = OPTIONS.parse(options)
     ts = C.test_set()
-    only = opts.get("decoder") if opts.get("decoder") in decoders.DECODERS else None
+    only = o.decoder
     nxt = st.session_state.pop(f"{key_prefix}_img_next", None)
     if nxt is not None:
         st.session_state[f"{key_prefix}_img"] = nxt
-    got = _features(key_prefix, ts, opt_int(opts, "image", 3, 0, len(ts) - 1))
+    got = _features(key_prefix, ts, min(o.image, len(ts) - 1))
     if got is None:
         return
     rgb, pooled, regions, refs, label = got
@@ -109,8 +121,8 @@ def render(key_prefix: str = "caption_compare", **opts):
         mode_default = "sampled" if only else "greedy"
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
         mode = c1.radio("Decoding", list(MODES), format_func=MODES.get, horizontal=True, key=f"{key_prefix}_mode",
-                        index=list(MODES).index(opt_choice(opts, "mode", list(MODES), mode_default)))
-        untrained = c2.toggle("Untrained (epoch 0)", value=opt_bool(opts, "untrained", False),
+                        index=list(MODES).index(o.mode or mode_default))
+        untrained = c2.toggle("Untrained (epoch 0)", value=o.untrained,
                               key=f"{key_prefix}_untrained",
                               help="The same networks with their random starting weights, before any training: "
                                    "\"uninitialised model is terrible\".")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from demos.kit.options import opt_int
+from demos.kit.options import declare, integer
 
 COUNT = 12000  # the data set the shipped decoders were trained on (python -m models.captioning.scenes)
+OPTIONS = declare(start=integer(0, 0, COUNT - 4))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -21,9 +22,9 @@ def _scene(i: int):
     return render(s), s.captions, s.split
 
 
-def render(key_prefix: str = "caption_data", **opts):
+def render(key_prefix: str = "caption_data", **options: str) -> None:
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    start = c1.slider("Scenes", 0, COUNT - 4, opt_int(opts, "start", 0, 0, COUNT - 4), 4, key=f"{key_prefix}_start",
+    start = c1.slider("Scenes", 0, COUNT - 4, OPTIONS.parse(options).start, 4, key=f"{key_prefix}_start",
                       help="12,000 generated pictures: 10,200 train, 900 validation, 900 test (split by picture).")
     more = c2.toggle("Vocabulary", key=f"{key_prefix}_vocab")
     cols = st.columns(4)

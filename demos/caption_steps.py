@@ -12,25 +12,37 @@ import math
 import streamlit as st
 
 from demos.kit import captioning as C
-from demos.kit.options import opt_bool, opt_choice, opt_int
+from demos.kit.options import choice, declare, flag, integer
 
 
-def render(key_prefix: str = "caption_steps", **opts):
+def _decoders():
+    from models.captioning import decoders
+
+    return decoders.DECODERS
+
+
+# image: clamped to the test set's size in render
+OPTIONS = declare(decoder=choice(_decoders, "gru"), image=integer(7, 0), mode=choice(["forced", "free"], "forced"),
+                  untrained=flag(False))
+
+
+def render(key_prefix: str = "caption_steps", **options: str) -> None:
     if not C.available():
         st.info(C.SHIP_HINT)
         return
     from models.captioning import decoders, infer
 
+    o = OPTIONS.parse(options)
     ts = C.test_set()
     c0, c1, c2, c3 = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
-    i = c1.slider("Test picture number", 0, len(ts) - 1, opt_int(opts, "image", 7, 0, len(ts) - 1), key=f"{key_prefix}_img")
+    i = c1.slider("Test picture number", 0, len(ts) - 1, min(o.image, len(ts) - 1), key=f"{key_prefix}_img")
     refs = ts.captions[i]
     r = c2.selectbox("Reference caption fed in training", range(len(refs)), format_func=lambda k: refs[k],
                      key=f"{key_prefix}_ref")
     name = c3.selectbox("Decoder", decoders.DECODERS, format_func=decoders.LABELS.get,
-                        index=decoders.DECODERS.index(opt_choice(opts, "decoder", decoders.DECODERS, "gru")),
+                        index=decoders.DECODERS.index(o.decoder),
                         key=f"{key_prefix}_dec")
-    untrained = st.toggle("Untrained (epoch 0)", value=opt_bool(opts, "untrained", False), key=f"{key_prefix}_untr")
+    untrained = st.toggle("Untrained (epoch 0)", value=o.untrained, key=f"{key_prefix}_untr")
     c0.image(C.picture(i), width="stretch", caption=f"test picture {i}")
     model, vocab, _ = C.decoder(name, untrained)
     ref_ids = vocab.encode(ts.refs(i)[r], add_start_stop=False)
@@ -47,7 +59,7 @@ def render(key_prefix: str = "caption_steps", **opts):
         free.append({"step": x["step"], "fed (its own word)": w(x["free_input"]), "predicts": w(x["free_pred"]),
                      "p": round(x["free_prob"], 2)})
         stopped = x["free_pred"] == 3  # STOP
-    first = opt_choice(opts, "mode", ["forced", "free"], "forced")
+    first = o.mode
     panels = [("forced", "Training: teacher forcing", forced), ("free", "Test time: fed its own words", free)]
     if first == "free":
         panels.reverse()

@@ -11,11 +11,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from demos.kit import captioning as C
-from demos.kit.options import opt_bool, opt_choice
+from demos.kit.options import choice, declare, flag
 from demos.kit.palette import OKABE_ITO
 
+OPTIONS = declare(show=choice(["table", "curves"], "table"), recheck=flag(False))
 
-def render(key_prefix: str = "caption_table", **opts):
+
+def render(key_prefix: str = "caption_table", **options: str) -> None:
     if not C.available():
         st.info(C.SHIP_HINT)
         return
@@ -24,7 +26,8 @@ def render(key_prefix: str = "caption_table", **opts):
 
     ents = [(n, C.manifest_entry(n)) for n in ALL]
     ents = [(n, e) for n, e in ents if e]
-    show = opt_choice(opts, "show", ["table", "curves"], "table")
+    o = OPTIONS.parse(options)
+    show = o.show
     if show == "table":
         rows = [{"decoder": decoders.LABELS[n], **{f"BLEU-{k}": e["metrics"][f"test_bleu{k}"] for k in (1, 2, 3, 4)},
                  "parameters": e["params"], "epochs": e["epochs"], "training (min)": round(e["train_seconds"] / 60, 1),
@@ -41,7 +44,7 @@ def render(key_prefix: str = "caption_table", **opts):
                                text=[f"{e['metrics']['test_bleu4']:.3f}" for _, e in ents], textposition="outside"))
         fig.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="test BLEU-4", yaxis_range=[0, 1])
         st.plotly_chart(fig, width="stretch", key=f"{key_prefix}_bar")
-        if opt_bool(opts, "recheck", False) and st.button("Re-decode the test split now", key=f"{key_prefix}_re"):
+        if o.recheck and st.button("Re-decode the test split now", key=f"{key_prefix}_re"):
             from models.captioning.infer import evaluate
 
             with st.spinner("Decoding every test picture with every decoder…"):

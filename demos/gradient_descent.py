@@ -4,12 +4,13 @@ Slide directive: ``::: demo gradient_descent lr=0.15 batch=10`` (options ``lr``,
 """
 from __future__ import annotations
 
-from demos.kit.options import opt_float, opt_int
+from demos.kit.options import declare, integer, nearest
 from demos.kit.palette import OKABE_ITO
 from demos.kit.fair_share import flush_pause
 
 LRS = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.22, 0.24, 0.3]
 BATCHES = [1, 2, 5, 10, 20, 50, 100]
+OPTIONS = declare(lr=nearest(LRS, 0.15), batch=nearest(BATCHES, 10), steps=integer(80, 5, 300), seed=integer(0, 0, 9999))
 
 
 def surface_figure(data, path, shown: int):
@@ -52,23 +53,24 @@ def loss_curve(data, path, shown: int):
     return fig
 
 
-def render(key_prefix: str = "gradient_descent", **options) -> None:
+def render(key_prefix: str = "gradient_descent", **options: str) -> None:
     import streamlit as st
 
     from models.basics.gradient import critical_lr, describe_path, make_line_data, sgd_path
 
     kp = key_prefix
+    o = OPTIONS.parse(options)
     c = st.columns([1.2, 1, 0.8, 0.8])
-    d_lr = min(LRS, key=lambda v: abs(v - opt_float(options, "lr", 0.15)))
+    d_lr = o.lr
     lr = c[0].select_slider("learning rate", LRS, d_lr, key=f"{kp}_lr",
                             help="Step size. Small: slow crawl. Larger: zig-zag across the valley. Too large: diverges.")
-    d_b = min(BATCHES, key=lambda v: abs(v - opt_float(options, "batch", 10)))
+    d_b = o.batch
     batch = c[1].select_slider("batch size", BATCHES, d_b, key=f"{kp}_batch",
                                help="Points per step (100 = all of them: plain gradient descent). Small batches "
                                     "give noisy steps.")
-    steps = c[2].number_input("steps", 5, 300, opt_int(options, "steps", 80, 5, 300), 5, key=f"{kp}_steps",
+    steps = c[2].number_input("steps", 5, 300, o.steps, 5, key=f"{kp}_steps",
                               help="How many SGD steps to take.")
-    seed = c[3].number_input("seed", 0, 9999, opt_int(options, "seed", 0, 0, 9999), key=f"{kp}_seed",
+    seed = c[3].number_input("seed", 0, 9999, o.seed, key=f"{kp}_seed",
                              help="Which points, and which batches.")
     data = make_line_data(seed=int(seed))
     path = sgd_path(data, lr, batch, int(steps), seed=int(seed))

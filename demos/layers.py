@@ -4,7 +4,7 @@ Slide directive: ``::: demo layers preset=bump``
 """
 from __future__ import annotations
 
-from demos.kit.options import opt_choice
+from demos.kit.options import choice, declare
 from demos.kit.palette import DIVERGING, heatmap
 
 ACTS = ["step", "sigmoid", "tanh", "relu"]
@@ -45,14 +45,23 @@ def layers_figures(net, extent: float = 3.0):
     return hfig, ofig, out
 
 
-def render(key_prefix: str = "layers", **options) -> None:
+def _presets():
+    from models.basics.neuron import PRESETS
+
+    return PRESETS
+
+
+OPTIONS = declare(preset=choice(_presets, "bump"))
+
+
+def render(key_prefix: str = "layers", **options: str) -> None:
     import numpy as np
     import streamlit as st
 
     from models.basics.neuron import PRESETS, TwoLayerNet, preset
 
     top = st.columns([2, 2, 3])
-    name = top[0].radio("combination", PRESETS, index=PRESETS.index(opt_choice(options, "preset", PRESETS, "bump")),
+    name = top[0].radio("combination", PRESETS, index=PRESETS.index(OPTIONS.parse(options).preset),
                         key=f"{key_prefix}_preset", horizontal=True,
                         help="Hand-set hidden units whose sum makes a shape no single neuron can.")
     act = top[1].radio("hidden activation", ACTS, index=1, key=f"{key_prefix}_act", horizontal=True,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demos.kit.options import opt_bool
+from demos.kit.options import declare, flag
 from demos.kit.palette import DIVERGING, OKABE_ITO
 from demos.kit.fair_share import flush_pause, memo, training_slot
 
@@ -128,7 +128,10 @@ def _digit_input(kp: str, draw_default: bool):
     return img
 
 
-def render(key_prefix: str = "mnist_dense", **options) -> None:
+OPTIONS = declare(hidden=flag(False), adam=flag(False), draw=flag(True))
+
+
+def render(key_prefix: str = "mnist_dense", **options: str) -> None:
     import time
 
     import numpy as np
@@ -138,11 +141,12 @@ def render(key_prefix: str = "mnist_dense", **options) -> None:
     from models.basics.mnist_dense import preprocess_digit
 
     kp = key_prefix
+    o = OPTIONS.parse(options)
     d, xte, yte = _data()
     top = st.columns([1, 1, 3])
-    hidden = top[0].toggle("hidden layer (100 ReLU)", opt_bool(options, "hidden", False), key=f"{kp}_hidden",
+    hidden = top[0].toggle("hidden layer (100 ReLU)", o.hidden, key=f"{kp}_hidden",
                            help="Exercise 2 of the notebook: 784 → 100 ReLU → 10, 15 epochs.")
-    adam = top[1].toggle("Adam instead of SGD", opt_bool(options, "adam", False), key=f"{kp}_adam",
+    adam = top[1].toggle("Adam instead of SGD", o.adam, key=f"{kp}_adam",
                          help="Exercise 3: Adam, lr 0.001, instead of SGD lr 0.05.")
     variant = f"{'hidden100' if hidden else 'dense'}_{'adam' if adam else 'sgd'}"
     cfg = VARIANTS[variant]
@@ -223,7 +227,7 @@ def render(key_prefix: str = "mnist_dense", **options) -> None:
     with c5:
         st.markdown("**your digit**", help="Draw with the mouse, or upload a photo; it is centred and scaled "
                                            "to 20×20 inside 28×28, as MNIST digits were.")
-        img = _digit_input(kp, opt_bool(options, "draw", True))
+        img = _digit_input(kp, o.draw)
         if img is not None:
             try:
                 x = preprocess_digit(img)

@@ -4,10 +4,12 @@ Slide directive: ``::: demo neuron w1=1 w2=-1 b=0 activation=sigmoid``
 """
 from __future__ import annotations
 
-from demos.kit.options import opt_choice, opt_float
+from demos.kit.options import choice, declare, number
 from demos.kit.palette import DIVERGING, heatmap
 
 ACTS = ["step", "sigmoid", "tanh", "relu"]
+OPTIONS = declare(w1=number(1.0, -5, 5), w2=number(-1.0, -5, 5), b=number(0.0, -5, 5),
+                  activation=choice(ACTS, "sigmoid"))
 
 
 def neuron_figure(w1: float, w2: float, b: float, act: str, extent: float = 3.0):
@@ -44,17 +46,18 @@ def neuron_figure(w1: float, w2: float, b: float, act: str, extent: float = 3.0)
     return fig, z
 
 
-def render(key_prefix: str = "neuron", **options) -> None:
+def render(key_prefix: str = "neuron", **options: str) -> None:
     import streamlit as st
 
-    act0 = opt_choice(options, "activation", ACTS, "sigmoid")
+    o = OPTIONS.parse(options)
+    act0 = o.activation
     left, right = st.columns([1, 2])
     with left:
-        w1 = st.slider("weight w₁ (on x)", -5.0, 5.0, opt_float(options, "w1", 1.0, -5, 5), 0.1,
+        w1 = st.slider("weight w₁ (on x)", -5.0, 5.0, o.w1, 0.1,
                        key=f"{key_prefix}_w1", help="How strongly input x pushes the neuron's sum.")
-        w2 = st.slider("weight w₂ (on y)", -5.0, 5.0, opt_float(options, "w2", -1.0, -5, 5), 0.1,
+        w2 = st.slider("weight w₂ (on y)", -5.0, 5.0, o.w2, 0.1,
                        key=f"{key_prefix}_w2", help="How strongly input y pushes the neuron's sum.")
-        b = st.slider("bias b", -5.0, 5.0, opt_float(options, "b", 0.0, -5, 5), 0.1, key=f"{key_prefix}_b",
+        b = st.slider("bias b", -5.0, 5.0, o.b, 0.1, key=f"{key_prefix}_b",
                       help="Shifts the boundary w·x + b = 0 away from the origin.")
         act = st.radio("activation", ACTS, index=ACTS.index(act0), key=f"{key_prefix}_act", horizontal=True,
                        help="step: 1980s perceptron; sigmoid/tanh: smooth 1990s units; ReLU: today's default.")

@@ -13,12 +13,31 @@ this many seconds per painter; default 60), ``seed``.
 """
 from __future__ import annotations
 
-from demos.kit.options import opt_bool, opt_choice, opt_float, opt_int
+from demos.kit.options import choice, declare, flag, integer, number
 from demos.kit.palette import OKABE_ITO
 from demos.kit.fair_share import CLICK_WAIT_S, flush_pause, memo, training_slot
 
 SIZE = 200
 MODES = {"adam": "today: Adam, batches of 4,000 pixels", "sgd2016": "2016: SGD + momentum, batches of 5"}
+IMAGES = ["chelsea", "astronaut", "coffee", "rocket", "upload…"]
+
+
+def _presets():
+    from models.basics.painting import PRESETS
+
+    return list(PRESETS)
+
+
+def _config_options(pre: str, preset: str) -> dict:
+    """The options of one configuration: A's plain, B's prefixed ``b_``."""
+    return {pre + "preset": choice(_presets, preset), pre + "mode": choice(MODES, "adam"),
+            pre + "lr": number(0.01, 1e-5, 1.0), pre + "momentum": number(0.9, 0.0, 0.99),
+            pre + "fourier": integer(0, 0, 10)}
+
+
+OPTIONS = declare(image=choice(IMAGES, "chelsea"), compare=flag(False), seed=integer(0, 0, 10_000),
+                  autostart=flag(True), max_seconds=number(60.0, 1.0, 3600.0),
+                  **_config_options("", "deep"), **_config_options("b_", "wider"))
 
 
 def _cached_sample(name: str):
@@ -56,7 +75,7 @@ def _cached_upload(data: bytes, name: str):
     return load(data, name, SIZE)
 
 
-def _config_controls(kp: str, tag: str, options: dict, pre: str, default_preset: str):
+def _config_controls(kp: str, tag: str, o, pre: str):
     """One column of controls for configuration `tag` (A or B); returns a PaintConfig."""
     import streamlit as st
 
@@ -64,21 +83,21 @@ def _config_controls(kp: str, tag: str, options: dict, pre: str, default_preset:
 
     names = list(PRESETS)
     preset = st.radio(f"network {tag}", names, format_func=PRESET_LABELS.get, horizontal=True,
-                      index=names.index(opt_choice(options, pre + "preset", names, default_preset)),
+                      index=names.index(o[pre + "preset"]),
                       key=f"{kp}_{tag}_preset",
                       help="The four nets of the 2016 slides: hidden layers × units, all ReLU.")
     modes = list(MODES)
     mode = st.radio(f"training {tag}", modes, format_func=MODES.get, horizontal=True,
-                    index=modes.index(opt_choice(options, pre + "mode", modes, "adam")), key=f"{kp}_{tag}_mode",
+                    index=modes.index(o[pre + "mode"]), key=f"{kp}_{tag}_mode",
                     help="2016: ConvNetJS's own settings (many tiny steps). Today: large batches and Adam.")
     c = st.expander(f"optimiser and input features {tag}", expanded=False).columns(3)
-    lr = c[0].number_input("learning rate", 1e-5, 1.0, opt_float(options, pre + "lr", 0.01, 1e-5, 1.0), 0.001,
+    lr = c[0].number_input("learning rate", 1e-5, 1.0, o[pre + "lr"], 0.001,
                            format="%.4f", key=f"{kp}_{tag}_lr",
                            help="ConvNetJS used 0.01 with SGD; 0.01 is also a good Adam rate here.")
-    mom = c[1].slider("momentum", 0.0, 0.99, opt_float(options, pre + "momentum", 0.9, 0.0, 0.99), 0.01,
+    mom = c[1].slider("momentum", 0.0, 0.99, o[pre + "momentum"], 0.01,
                       key=f"{kp}_{tag}_mom", disabled=mode != "sgd2016",
                       help="SGD momentum (ConvNetJS: 0.9). Adam keeps its own running averages.")
-    ff = c[2].slider("Fourier freqs", 0, 10, opt_int(options, pre + "fourier", 0, 0, 10), 1, key=f"{kp}_{tag}_ff",
+    ff = c[2].slider("Fourier freqs", 0, 10, o[pre + "fourier"], 1, key=f"{kp}_{tag}_ff",
                      help="0 = raw (x, y). k > 0 adds sin/cos of the coordinates at k octave frequencies: "
                           "sharp edges become easy for a small ReLU net.")
     return PaintConfig.from_preset(preset, mode, ff, lr=lr, momentum=mom)
@@ -98,18 +117,19 @@ def _loss_figure(painters, labels):
     return fig
 
 
-def render(key_prefix: str = "painting", **options) -> None:
+def render(key_prefix: str = "painting", **options: str) -> None:
     import hashlib
 
     import streamlit as st
 
     kp = key_prefix
-    images = ["chelsea", "astronaut", "coffee", "rocket", "upload…"]
+    o = OPTIONS.parse(options)
+    images = IMAGES
     top = st.columns([2, 3, 2])
-    choice = top[0].selectbox("photo", images, index=images.index(opt_choice(options, "image", images, "chelsea")),
-                              key=f"{kp}_image", help="Built-in scikit-image photos, or your own.")
-    img, img_id = None, choice
-    if choice == "upload…":
+    photo = top[0].selectbox("photo", images, index=images.index(o.image),
+                             key=f"{kp}_image", help="Built-in scikit-image photos, or your own.")
+    img, img_id = None, photo
+    if photo == "upload…":
         up = top[1].file_uploader("your photo (PNG/JPEG, centre-cropped to 200×200)", key=f"{kp}_upload",
                                   help="Any photo; it is centre-cropped to a square and resized to 200×200.")
         if up is not None:
@@ -122,20 +142,20 @@ def render(key_prefix: str = "painting", **options) -> None:
             except ValueError as e:  # ImageError: its message names the file and says what is wrong
                 st.error(f"{e} Showing the cat instead.")
         if img is None:
-            choice, img_id = "chelsea", "chelsea"
+            photo, img_id = "chelsea", "chelsea"
     if img is None:
-        img = _cached_sample(choice)
-    compare = top[2].toggle("compare two configurations", opt_bool(options, "compare", False), key=f"{kp}_compare",
+        img = _cached_sample(photo)
+    compare = top[2].toggle("compare two configurations", o.compare, key=f"{kp}_compare",
                             help="Train a second net side by side: breadth vs depth, or 2016 vs today.")
-    seed = top[2].number_input("seed", 0, 10_000, opt_int(options, "seed", 0, 0, 10_000), key=f"{kp}_seed",
+    seed = top[2].number_input("seed", 0, 10_000, o.seed, key=f"{kp}_seed",
                                help="Same seed, same initial weights and pixel order: a run can be repeated.")
 
     cols = st.columns(2 if compare else 1)
     with cols[0]:
-        cfgs = [_config_controls(kp, "A", options, "", "deep")]
+        cfgs = [_config_controls(kp, "A", o, "")]
     if compare:
         with cols[1]:
-            cfgs.append(_config_controls(kp, "B", options, "b_", "wider"))
+            cfgs.append(_config_controls(kp, "B", o, "b_"))
     for c in cfgs:
         c.seed = int(seed)
 
@@ -153,8 +173,8 @@ def render(key_prefix: str = "painting", **options) -> None:
 
     run_key = f"{kp}_running"
     if run_key not in st.session_state:
-        st.session_state[run_key] = opt_bool(options, "autostart", True)
-    max_seconds = opt_float(options, "max_seconds", 60.0, 1.0, 3600.0)
+        st.session_state[run_key] = o.autostart
+    max_seconds = o.max_seconds
 
     b = st.columns([1, 1, 1, 4])
     if b[0].button("Pause" if st.session_state[run_key] else "Start", key=f"{kp}_action",

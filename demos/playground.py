@@ -15,7 +15,7 @@ link". URL values win over the slide's options.
 """
 from __future__ import annotations
 
-from demos.kit.options import opt_bool, opt_choice, opt_float, opt_int
+from demos.kit.options import choice, declare, flag, integer, nearest, text
 from demos.kit.palette import OKABE_ITO
 from demos.kit.fair_share import CLICK_WAIT_S, flush_pause, memo, training_slot
 
@@ -23,6 +23,26 @@ LR_CHOICES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.
 L2_CHOICES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 CONTROLS = ("data", "noise", "split", "upload", "features", "layers", "act", "lr", "l2", "batch", "seed")
 ORANGE, WHITE, BLUE = (230, 159, 0), (247, 247, 247), (0, 114, 178)
+
+
+def _datasets():
+    from models.basics.playground import DATASETS
+
+    return DATASETS + ("csv",)
+
+
+def _activations():
+    from models.basics.playground import ACTIVATIONS
+
+    return ACTIVATIONS
+
+
+# features and layers are comma lists, checked in render; url, autostart and max_epochs come from the slide only.
+OPTIONS = declare(data=choice(_datasets, "circle"), noise=integer(0, 0, 50), split=integer(50, 10, 90),
+                  features=text("x,y"), layers=text("4,2"), act=choice(_activations, "tanh"),
+                  lr=nearest(LR_CHOICES, 0.03), l2=nearest(L2_CHOICES, 0.0), batch=integer(10, 1, 30),
+                  seed=integer(0, 0, 9999), hide=text(""), autostart=flag(True), max_epochs=integer(3000, 1, 100_000),
+                  url=flag(True))
 
 
 def url_prefix(key_prefix: str) -> str:
@@ -133,7 +153,7 @@ def loss_figure(run):
     return fig
 
 
-def render(key_prefix: str = "playground", **options) -> None:
+def render(key_prefix: str = "playground", **options: str) -> None:
     import hashlib
     from urllib.parse import urlencode
 
@@ -144,25 +164,25 @@ def render(key_prefix: str = "playground", **options) -> None:
 
     kp = key_prefix
     pfx = url_prefix(kp)
-    use_url = opt_bool(options, "url", True)
+    slide = OPTIONS.parse(options)
+    use_url = slide.url
     url_opts = {k[len(pfx):]: v for k, v in st.query_params.items() if k.startswith(pfx)} if use_url else {}
-    o = {**options, **url_opts}  # a shared link wins over the slide's defaults
-    hide = {h.strip() for h in str(o.get("hide", "")).split(",") if h.strip() in CONTROLS}
+    o = OPTIONS.parse({**options, **url_opts})  # a shared link wins over the slide's defaults
+    hide = {h.strip() for h in o.hide.split(",") if h.strip() in CONTROLS}
 
     def control(name, make, default):
         return default if name in hide else make()
 
     # ---------------------------------------------------------------- defaults (from slide/URL)
-    d_data = opt_choice(o, "data", DATASETS + ("csv",), "circle")
-    d_feats = [f for f in str(o.get("features", "x,y")).split(",") if f in FEATURES] or ["x", "y"]
-    raw_layers = str(o.get("layers", "4,2")).strip().lower()
+    d_data = o.data
+    d_feats = [f for f in o.features.split(",") if f in FEATURES] or ["x", "y"]
+    raw_layers = o.layers.strip().lower()
     try:
         d_layers = [] if raw_layers in ("", "none", "0") else [int(w) for w in raw_layers.split(",")][:MAX_LAYERS]
     except ValueError:
         d_layers = [4, 2]
     d_layers = [min(max(w, 1), MAX_WIDTH) for w in d_layers]
-    d_lr = min(LR_CHOICES, key=lambda v: abs(v - opt_float(o, "lr", 0.03)))
-    d_l2 = min(L2_CHOICES, key=lambda v: abs(v - opt_float(o, "l2", 0.0)))
+    d_lr, d_l2 = o.lr, o.l2
 
     # ---------------------------------------------------------------- controls
     c_data, c_feat, c_net, c_hyper = st.columns([1.3, 1, 1.8, 1.6])
@@ -172,12 +192,12 @@ def render(key_prefix: str = "playground", **options) -> None:
                                                 key=f"{kp}_data", format_func=lambda v: "your CSV" if v == "csv" else v,
                                                 help="Playground's four classification sets, or upload your own."),
                        d_data)
-        noise = control("noise", lambda: st.slider("noise %", 0, 50, opt_int(o, "noise", 0, 0, 50), 5, key=f"{kp}_noise",
+        noise = control("noise", lambda: st.slider("noise %", 0, 50, o.noise, 5, key=f"{kp}_noise",
                                                    help="Jitter the points; some cross into the other class."),
-                        opt_int(o, "noise", 0, 0, 50))
-        split_pct = control("split", lambda: st.slider("training data %", 10, 90, opt_int(o, "split", 50, 10, 90), 10,
+                        o.noise)
+        split_pct = control("split", lambda: st.slider("training data %", 10, 90, o.split, 10,
                                                        key=f"{kp}_split", help="The rest is held out as test data."),
-                            opt_int(o, "split", 50, 10, 90))
+                            o.split)
         user_pts = user_lab = None
         if data == "csv":
             up = st.file_uploader("CSV: x, y, label", type=None, key=f"{kp}_csv",
@@ -210,9 +230,9 @@ def render(key_prefix: str = "playground", **options) -> None:
                                        key=f"{kp}_w{i}", help=f"neurons in hidden layer {i + 1}") for i in range(n)]
         layers = control("layers", layer_controls, d_layers)
         act = control("act", lambda: st.selectbox("activation", ACTIVATIONS,
-                                                   index=ACTIVATIONS.index(opt_choice(o, "act", ACTIVATIONS, "tanh")),
+                                                   index=ACTIVATIONS.index(o.act),
                                                    key=f"{kp}_act", help="Of every hidden neuron."),
-                      opt_choice(o, "act", ACTIVATIONS, "tanh"))
+                      o.act)
     with c_hyper:
         lr = control("lr", lambda: st.select_slider("learning rate", LR_CHOICES, d_lr, key=f"{kp}_lr",
                                                      help="Step size of SGD. Too big and the loss jumps about."), d_lr)
@@ -220,13 +240,13 @@ def render(key_prefix: str = "playground", **options) -> None:
                                                      help="Penalty on large weights: smoother boundaries."), d_l2)
         hc = st.columns(2)
         with hc[0]:
-            batch = control("batch", lambda: st.number_input("batch size", 1, 30, opt_int(o, "batch", 10, 1, 30),
+            batch = control("batch", lambda: st.number_input("batch size", 1, 30, o.batch,
                                                              key=f"{kp}_batch", help="Points per SGD step."),
-                            opt_int(o, "batch", 10, 1, 30))
+                            o.batch)
         with hc[1]:
-            seed = control("seed", lambda: st.number_input("seed", 0, 9999, opt_int(o, "seed", 0, 0, 9999),
+            seed = control("seed", lambda: st.number_input("seed", 0, 9999, o.seed,
                                                            key=f"{kp}_seed", help="Data and initial weights."),
-                           opt_int(o, "seed", 0, 0, 9999))
+                           o.seed)
 
     cfg = PlaygroundConfig(data if data != "csv" else "circle", noise / 100.0, split_pct / 100.0, tuple(feats),
                            tuple(int(w) for w in layers), act, float(lr), float(l2), int(batch), int(seed)).validate()
@@ -254,8 +274,8 @@ def render(key_prefix: str = "playground", **options) -> None:
 
     playing = f"{kp}_playing"
     if playing not in st.session_state:
-        st.session_state[playing] = opt_bool(options, "autostart", True)
-    max_epochs = opt_int(options, "max_epochs", 3000, 1, 100_000)
+        st.session_state[playing] = slide.autostart
+    max_epochs = slide.max_epochs
     b = st.columns([1, 1, 1, 1.6, 3.4])
     if b[0].button("Pause" if st.session_state[playing] else "Play", key=f"{kp}_action", type="primary",
                    help="Train live: as many epochs per refresh as fit in about 0.2 s."):
