@@ -8,14 +8,15 @@ parameters before the script runs again; the keyboard handler presses those butt
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import streamlit as st
 
-from . import client, follow, live, nav
-from .demo_runner import run_demo
+from . import client, follow, live, nav, rooms
+from .demo_runner import plotly_ready, run_demo
+from .moves import jump_from_select, mark_done, move, pending_move, set_position, step, toggle_present
 from .parser import Deck, Slide, load_deck
+from .presenter import render_presenter
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,8 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def slides_dir() -> Path:
     """``slides/``, or the folder named by ``DECK_SLIDES_DIR`` (tests use a small fixture deck)."""
     return Path(os.environ.get("DECK_SLIDES_DIR", ROOT / "slides"))
-DECK_PARAMS = ("talk", "section", "slide", "present", "view", "ch")  # rewritten on every move
-ROOM_PARAMS = ("room", "key")  # kept on every move
 
 
 def _slides_stamp() -> tuple:
@@ -41,81 +40,6 @@ def get_deck(stamp: tuple) -> Deck:
 
 def current_deck() -> Deck:
     return get_deck(_slides_stamp())
-
-
-# ------------------------------------------------------------------------------------------------
-# Moving: callbacks run before the script, so the new slide is drawn in the same run.
-
-
-def _set_position(pos: nav.Position, present: bool | None = None) -> None:
-    """Write the slide's address into the URL (called from the script body, not a callback:
-    query parameters set in a callback reach the browser one move late)."""
-    params = st.query_params
-    current = params.to_dict()
-    keep = {k: v for k, v in current.items() if k not in DECK_PARAMS}
-    if any(current.get(k) != v for k, v in pos.params().items()):
-        # a demo's own URL settings (e.g. a Playground teaching link) belong to its slide only
-        keep = {k: v for k, v in keep.items() if k in ROOM_PARAMS}
-    if present is None:
-        present = params.get("present") == "1"
-    new = {**pos.params(), **keep}
-    if present:
-        new["present"] = "1"
-    params.from_dict(new)
-
-
-def request_move(talk_id: str, index: int, source: str = "user", present: bool | None = None) -> None:
-    """Ask the next run to show a slide. Requests are numbered; a run consumes a request by
-    recording its number (deleting session-state keys set in callbacks is not reliable)."""
-    seq = st.session_state.get("deck_goto_seq", 0) + 1
-    st.session_state["deck_goto_seq"] = seq
-    st.session_state["deck_goto"] = {"talk": talk_id, "index": index, "source": source,
-                                     "present": present, "seq": seq}
-
-
-def pending_move() -> dict | None:
-    goto = st.session_state.get("deck_goto")
-    if goto and goto["seq"] != st.session_state.get("deck_goto_done"):
-        return goto
-    return None
-
-
-def _move(talk_id: str, index: int) -> None:
-    request_move(talk_id, index)
-
-
-STEP_DEBOUNCE_S = 0.6  # 0.35 let a late echo through under CI load: two slides on one press
-
-
-def _step(delta: int) -> None:
-    """Move relative to where the deck is *now*: two presses in one run both count.
-
-    While a demo's fragment is ticking, Streamlit can deliver one button press to two reruns
-    (the press rides along with the fragment's rerun too). A second step within
-    STEP_DEBOUNCE_S of the last one is therefore taken as that echo and ignored; a presenter's
-    two deliberate presses are further apart than that. Slides without a demo have no
-    fragments (except in an audience window, whose live-room poll ticks), so there every press
-    counts, however quick."""
-    now = time.monotonic()
-    if (st.session_state.get("deck_pos_has_demo")
-            and now - st.session_state.get("deck_last_step", -1e9) < STEP_DEBOUNCE_S):
-        return
-    st.session_state["deck_last_step"] = now
-    pending = pending_move()
-    base = (pending["talk"], pending["index"]) if pending else st.session_state.get("deck_pos")
-    if base:
-        _move(base[0], base[1] + delta)
-
-
-def _toggle_present(talk_id: str, index: int) -> None:
-    request_move(talk_id, index, present=st.query_params.get("present") != "1")
-
-
-def _jump_from_select(talk_id: str) -> None:
-    choice = st.session_state.get("deck_jump")
-    if choice is not None:
-        _move(talk_id, int(choice))
-    st.session_state["deck_jump"] = None  # the box goes back to its prompt
 
 
 # ------------------------------------------------------------------------------------------------
@@ -139,16 +63,16 @@ def render_nav(pos: nav.Position, present: bool) -> None:
     talk, i = pos.talk, pos.index
     section = next(s for s in talk.sections if s.id == pos.slide.section_id)
     with st.container(key="deck_nav", horizontal=True, vertical_alignment="center"):
-        st.button("‹ Prev", key="deck_prev", on_click=_step, args=(-1,), disabled=i == 0,
+        st.button("‹ Prev", key="deck_prev", on_click=step, args=(-1,), disabled=i == 0,
                   help="Previous slide (← or PageUp)")
-        st.button("Next ›", key="deck_next", on_click=_step, args=(1,),
+        st.button("Next ›", key="deck_next", on_click=step, args=(1,),
                   disabled=i == pos.count - 1, help="Next slide (→, PageDown or Space)")
         st.markdown(f"<span class='deck-counter'>Slide {i + 1} / {pos.count} · {section.title}</span>",
                     unsafe_allow_html=True)
     with st.container(key="deck_hidden"):
-        st.button("First", key="deck_first", on_click=_move, args=(talk.id, 0))
-        st.button("Last", key="deck_last", on_click=_move, args=(talk.id, pos.count - 1))
-        st.button("Present", key="deck_present", on_click=_toggle_present, args=(talk.id, i))
+        st.button("First", key="deck_first", on_click=move, args=(talk.id, 0))
+        st.button("Last", key="deck_last", on_click=move, args=(talk.id, pos.count - 1))
+        st.button("Present", key="deck_present", on_click=toggle_present, args=(talk.id, i))
 
 
 def render_sidebar(deck: Deck, pos: nav.Position) -> None:
@@ -158,11 +82,11 @@ def render_sidebar(deck: Deck, pos: nav.Position) -> None:
         for other in deck.talks:
             if other.id != talk.id:
                 st.button(f"Switch to: {other.title} ({other.date[:4]})", key=f"deck_talk_{other.id}",
-                          on_click=_move, args=(other.id, 0), width="stretch")
+                          on_click=move, args=(other.id, 0), width="stretch")
         st.markdown("**Sections**")
         for section in talk.sections:
             here = section.id == pos.slide.section_id
-            st.button(section.title, key=f"deck_sec_{talk.id}_{section.id}", on_click=_move,
+            st.button(section.title, key=f"deck_sec_{talk.id}_{section.id}", on_click=move,
                       args=(talk.id, section.slides[0].index), type="primary" if here else "secondary",
                       width="stretch")
         labels = {s.index: f"{s.index + 1}. {s.title}" for s in talk.slides}
@@ -170,9 +94,9 @@ def render_sidebar(deck: Deck, pos: nav.Position) -> None:
         # current slide would send its stale value along with the next key press and jump back.
         st.selectbox("Jump to slide", options=list(labels), index=None, format_func=labels.__getitem__,
                      placeholder=f"{pos.index + 1}. {pos.slide.title}", key="deck_jump",
-                     on_change=_jump_from_select, args=(talk.id,))
+                     on_change=jump_from_select, args=(talk.id,))
         st.toggle("Present mode (P)", value=False, key="deck_present_toggle",
-                  on_change=_toggle_present, args=(talk.id, pos.index),
+                  on_change=toggle_present, args=(talk.id, pos.index),
                   help="Full screen text, no sidebar or toolbar. Also ?present=1 in the URL.")
         channel = st.session_state.setdefault("deck_channel", live.new_channel())
         st.link_button("Open presenter view", f"?view=presenter&ch={channel}", width="stretch",
@@ -186,8 +110,6 @@ def _plotly_warmup() -> None:
     if st.session_state.get("deck_plotly_warm"):
         return
     st.session_state["deck_plotly_warm"] = True
-    from .demo_runner import plotly_ready
-
     plotly_ready()  # another session may be half-way through importing numpy or pandas
     with st.container(key="deck_plotly_warmup"):
         st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 10}},
@@ -205,8 +127,6 @@ def main() -> None:
         st.error(f"The slide files could not be read: {exc}")
         return
     if params.get("view") == "presenter":
-        from .presenter import render_presenter
-
         render_presenter(deck, params.get("ch", ""))
         return
     new_room = st.session_state.pop("deck_new_room", None)
@@ -218,34 +138,34 @@ def main() -> None:
         if not room_id:
             params.pop("room", None)
     goto = pending_move()  # marked done only once deck_pos names the new slide
-    live_pos = live.room_position(room_id) if role == "audience" and follow.following() else None
+    live_pos = rooms.room_position(room_id) if role == "audience" and follow.following() else None
     if goto is not None:  # a button, key, the table of contents or the live room asked to move
         if role == "audience" and goto["source"] == "user":
             follow.set_following(False)
         talk = deck.talk(goto["talk"]) or deck.talks[0]
         pos, notice = nav.Position(talk, 0).at(goto["index"]), ""
         present = present if goto["present"] is None else goto["present"]
-        _set_position(pos, present)
+        set_position(pos, present)
     elif live_pos is not None:  # a following window opens on the presenter's slide
         talk = deck.talk(live_pos[0]) or deck.talks[0]
         pos, notice = nav.Position(talk, 0).at(live_pos[1]), ""
-        _set_position(pos, present)
+        set_position(pos, present)
     else:
         pos, notice = nav.resolve(deck, params.to_dict())
         if notice or not params.to_dict().keys() >= {"talk", "section", "slide"}:
-            _set_position(pos, present)  # make the URL name the slide shown
+            set_position(pos, present)  # make the URL name the slide shown
     # These two together, before drawing anything: a key press that interrupts this run then
     # steps from the slide this run is about to show, never from the one before it.
     st.session_state["deck_pos"] = (pos.talk.id, pos.index)
     # an audience window always has a ticking fragment (the live-room poll), like a demo slide
     st.session_state["deck_pos_has_demo"] = bool(pos.slide.demos) or role == "audience"
     if goto is not None:
-        st.session_state["deck_goto_done"] = goto["seq"]
+        mark_done(goto)
     for text in (room_notice, notice):
         if text:
             st.warning(text, icon="🧭")
     if role == "presenter":
-        live.drive_room(room_id, params.get("key", ""), pos.talk.id, pos.index)
+        rooms.drive_room(room_id, params.get("key", ""), pos.talk.id, pos.index)
     channel = st.session_state.setdefault("deck_channel", live.new_channel())
     live.publish(channel, pos.talk.id, pos.index)
 

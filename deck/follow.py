@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import live
+from . import rooms
+from .moves import request_move
 
 FOLLOW_POLL_S = 0.3
 
@@ -20,10 +21,10 @@ def role(params) -> tuple[str, str, str]:
     room_id = (params.get("room") or "").strip()
     if not room_id:
         return "", "", ""
-    if not live.room_exists(room_id):
+    if not rooms.room_exists(room_id):
         return "", "", "That live room has ended (or the link is wrong); you can browse the deck freely."
     key = params.get("key") or ""
-    if key and live.is_presenter(room_id, key):
+    if key and rooms.is_presenter(room_id, key):
         return room_id, "presenter", ""
     notice = "The key in this link is not valid; you are following the room as audience." if key else ""
     return room_id, "audience", notice
@@ -38,7 +39,7 @@ def set_following(value: bool) -> None:
 
 
 def _open_room(talk_id: str, index: int) -> None:
-    room_id, key = live.open_room(talk_id, index)
+    room_id, key = rooms.open_room(talk_id, index)
     st.session_state["deck_new_room"] = (room_id, key)
 
 
@@ -73,12 +74,10 @@ def render_audience_bar(room_id: str, talk_id: str, index: int) -> None:
 
     @st.fragment(run_every=FOLLOW_POLL_S)
     def poll() -> None:
-        where = live.room_position(room_id)
+        where = rooms.room_position(room_id)
         if where is None or not following():
             return
         if where != (talk_id, index):
-            from .app import request_move
-
             request_move(where[0], where[1], source="live")
             st.rerun(scope="app")
 

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from .app import STEP_DEBOUNCE_S
+from .moves import STEP_DEBOUNCE_S
 from .parser import load_deck
 from .serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb
 

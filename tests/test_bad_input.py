@@ -372,18 +372,18 @@ def test_garbage_url_parameters(params):
 
 def test_wrong_keys_cannot_move_a_live_room():
     """A presenter's live room is not moved by sessions holding its id with garbage keys."""
-    from deck import live
+    from deck import rooms
     from deck.parser import load_deck
 
     talk = load_deck(ROOT / "slides").talks[0]
-    room, key = live.open_room(talk.id, 5)
+    room, key = rooms.open_room(talk.id, 5)
     for bad_key in ("", "x" * 500, key[:-1], key + "\x00", "\u202e" + key, key.upper()):
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
         at.query_params.update({"room": room, "key": bad_key, "talk": talk.id,
                                 "section": talk.slides[40].section_id, "slide": str(talk.slides[40].number_in_section)})
         at.run()
         assert not at.exception and not at.error
-        assert live.room_position(room) == (talk.id, 5), f"key {bad_key[:10]!r} moved the room"
+        assert rooms.room_position(room) == (talk.id, 5), f"key {bad_key[:10]!r} moved the room"
         assert at.query_params.get("key") is None or at.query_params.get("key") == ""
     presenter = AppTest.from_file(APP, default_timeout=TIMEOUT)
     presenter.query_params.update({"room": room, "key": key, "talk": talk.id, "section": talk.slides[5].section_id,
@@ -391,7 +391,7 @@ def test_wrong_keys_cannot_move_a_live_room():
     presenter.run()
     assert not presenter.exception and not presenter.warning
     presenter.button(key="deck_next").click().run()
-    assert live.room_position(room) == (talk.id, 6)  # the real key still drives it
+    assert rooms.room_position(room) == (talk.id, 6)  # the real key still drives it
 
 
 def test_garbage_playground_url_parameters_on_its_slide():

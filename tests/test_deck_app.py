@@ -62,7 +62,7 @@ def press(at: AppTest, key: str) -> AppTest:
     """A presenter's press: the deck ignores a second step within its debounce window."""
     import time
 
-    from deck.app import STEP_DEBOUNCE_S
+    from deck.moves import STEP_DEBOUNCE_S
 
     time.sleep(STEP_DEBOUNCE_S + 0.05)
     return at.button(key=key).click().run()

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from deck import live
+from deck import rooms
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -45,7 +45,7 @@ def open_room():
 
 
 def test_key_is_long_and_random():
-    keys = {live.open_room("alpha-talk", 0)[1] for _ in range(50)}
+    keys = {rooms.open_room("alpha-talk", 0)[1] for _ in range(50)}
     assert len(keys) == 50 and all(len(k) >= 32 for k in keys)  # 24 random bytes = 192 bits
 
 
@@ -57,7 +57,7 @@ def test_presenter_gets_both_links_audience_follows():
     assert title(audience) == "Alpha Two"  # opens on the presenter's slide
     assert "key" not in audience.query_params
     presenter.button(key="deck_next").click().run()
-    assert live.room_position(room) == ("alpha-talk", 2)
+    assert rooms.room_position(room) == ("alpha-talk", 2)
     audience.run()  # the polling fragment sees the move and reruns the page
     audience.run()
     assert title(audience) == "Alpha Three"
@@ -68,7 +68,7 @@ def test_audience_can_browse_back_and_return_to_live():
     audience = app(room=room)
     audience.button(key="deck_prev").click().run()
     assert title(audience) == "Alpha One"
-    assert live.room_position(room) == ("alpha-talk", 1)  # the audience did not move the room
+    assert rooms.room_position(room) == ("alpha-talk", 1)  # the audience did not move the room
     presenter.button(key="deck_next").click().run()
     audience.run()
     assert title(audience) == "Alpha One"  # browsing on its own: not pulled along
@@ -82,7 +82,7 @@ def test_audience_cannot_drive_or_read_the_key():
     audience = app(room=room)
     for _ in range(3):
         audience.button(key="deck_next").click().run()
-    assert live.room_position(room) == ("alpha-talk", 1)
+    assert rooms.room_position(room) == ("alpha-talk", 1)
     assert key not in all_text(audience)
     state = audience.session_state
     seen = {k: state[k] for k in state}
@@ -91,9 +91,9 @@ def test_audience_cannot_drive_or_read_the_key():
     assert "not valid" in forged.main.warning[0].value
     assert "key" not in forged.query_params
     forged.button(key="deck_next").click().run()
-    assert live.room_position(room) == ("alpha-talk", 1)
-    assert not live.drive_room(room, "", "alpha-talk", 4)
-    assert not live.drive_room(room, key[:-1], "alpha-talk", 4)
+    assert rooms.room_position(room) == ("alpha-talk", 1)
+    assert not rooms.drive_room(room, "", "alpha-talk", 4)
+    assert not rooms.drive_room(room, key[:-1], "alpha-talk", 4)
 
 
 def test_two_rooms_do_not_cross():

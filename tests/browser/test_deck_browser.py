@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from deck.parser import load_deck
-from deck.app import STEP_DEBOUNCE_S
+from deck.moves import STEP_DEBOUNCE_S
 from deck.rehearse import last_run, wait_run_after
 
 ROOT = Path(__file__).resolve().parents[2]
