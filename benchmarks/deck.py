@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from deck.nav import slide_url  # noqa: E402
 from deck.parser import load_deck  # noqa: E402
 from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noqa: E402
 
@@ -56,7 +57,7 @@ def follow_lags(browser, page, url, talk, moves: int) -> list[float]:
     """Open a live room as presenter, follow it from a second browser context, time each move."""
     start = next(i for i, s in enumerate(talk.slides) if is_text(s) and i + moves < len(talk.slides))
     s0 = talk.slides[start]
-    page.goto(f"{url}/?talk={talk.id}&section={s0.section_id}&slide={s0.number_in_section}")
+    page.goto(slide_url(s0, url))
     page.wait_for_function("window.__deckKeys === true", timeout=30000)
     page.get_by_text("Audience follow mode").click()
     page.get_by_role("button", name="Start a live room").click()
@@ -116,7 +117,7 @@ def main() -> None:
                 if len(lat) >= args.presses:
                     break
                 s0 = run[0]
-                page.goto(f"{url}/?talk={talk.id}&section={s0.section_id}&slide={s0.number_in_section}")
+                page.goto(slide_url(s0, url))
                 page.wait_for_selector(".st-key-deck_next button", timeout=30000)
                 page.wait_for_function("window.__deckKeys === true")
                 page.locator("[data-testid='stMain'] h2", has_text=s0.title).wait_for()
@@ -139,7 +140,7 @@ def main() -> None:
             for t in deck.talks:
                 for s in t.slides:
                     if is_text(s):
-                        page.goto(f"{url}/?talk={t.id}&section={s.section_id}&slide={s.number_in_section}")
+                        page.goto(slide_url(s, url))
                         page.locator("[data-testid='stMain'] h2", has_text=s.title).wait_for(timeout=30000)
             print(f"rss_text_slides_mb {rss_mb(proc.pid):.0f} MB")
             lags = follow_lags(browser, page, url, talk, args.follows)

@@ -44,7 +44,6 @@ import statistics
 import sys
 import threading
 import time
-import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from deck.nav import slide_url  # noqa: E402
 from deck.parser import load_deck  # noqa: E402
 from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noqa: E402
 
@@ -82,8 +82,7 @@ def slide_name(slide) -> str:
 
 
 def slide_query(slide) -> str:
-    return urllib.parse.urlencode({"talk": slide.talk_id, "section": slide.section_id,
-                                   "slide": slide.number_in_section})
+    return slide_url(slide).lstrip("?")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import html
 import sys
 from pathlib import Path
 
+from .nav import slide_url
 from .parser import load_deck
 from .rehearse import walk
 from .serve import CHROMIUM_FLAGS, chromium_path, deck_server
@@ -57,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             for slide, _secs, errors, _acted in walk(page, url, talk, True, 60.0, present=True):
                 failed += bool(errors)
                 shot = page.screenshot(type="jpeg", quality=70)
-                link = (f"{args.link_base.rstrip('/')}/?talk={talk.id}&section={slide.section_id}"
-                        f"&slide={slide.number_in_section}")
+                link = slide_url(slide, args.link_base)
                 text = " ".join(seg.text for seg in slide.segments if seg.kind == "markdown")[:600]
                 parts.append(
                     f"<section class='slide' id='{talk.id}-{slide.index + 1}'>"

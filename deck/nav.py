@@ -7,6 +7,7 @@ and comes back with a short notice for the page to show.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from .parser import Deck, Slide, Talk
 
@@ -31,8 +32,19 @@ class Position:
         return Position(self.talk, min(max(index, 0), self.count - 1))
 
     def params(self) -> dict[str, str]:
-        s = self.slide
-        return {"talk": self.talk.id, "section": s.section_id, "slide": str(s.number_in_section)}
+        return slide_params(self.slide)
+
+
+def slide_params(slide: Slide) -> dict[str, str]:
+    """A slide's address as query parameters: ``talk``, ``section`` and ``slide`` (from 1 in its section)."""
+    return {"talk": slide.talk_id, "section": slide.section_id, "slide": str(slide.number_in_section)}
+
+
+def slide_url(slide: Slide, base: str = "", **extra) -> str:
+    """The link to a slide: ``<base>/?talk=…&section=…&slide=…`` (just ``?…`` with no ``base``), plus
+    any ``extra`` query parameters (e.g. ``present=1``) after the address."""
+    query = urlencode({**slide_params(slide), **{k: str(v) for k, v in extra.items()}})
+    return f"{base.rstrip('/')}/?{query}" if base else f"?{query}"
 
 
 def resolve(deck: Deck, params: dict[str, str]) -> tuple[Position, str]:

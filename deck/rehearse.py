@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from .moves import STEP_DEBOUNCE_S
+from .nav import slide_url
 from .parser import load_deck
 from .serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb
 
@@ -54,10 +55,10 @@ def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool 
     """Move through every slide of ``talk`` with the keyboard, as a presenter would; after each
     slide has settled (and its default action, if asked, has run) yield
     ``(slide, seconds, errors, acted)`` with the page showing that slide."""
-    extra = "&present=1" if present else ""
+    extra = {"present": 1} if present else {}
 
     def open_at(slide):
-        page.goto(f"{url}/?talk={talk.id}&section={slide.section_id}&slide={slide.number_in_section}{extra}")
+        page.goto(slide_url(slide, url, **extra))
         page.wait_for_selector(".st-key-deck_next button", timeout=60000)
 
     open_at(talk.slides[0])

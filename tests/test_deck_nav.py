@@ -1,5 +1,6 @@
 """URL <-> slide resolution and schedule pacing."""
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -19,6 +20,20 @@ def test_valid_address_round_trips(deck):
     for slide in talk.slides:
         pos, notice = nav.resolve(deck, nav.Position(talk, slide.index).params())
         assert notice == "" and pos.index == slide.index
+
+
+def test_slide_url_names_the_slide_and_resolves_back(deck):
+    for talk in deck.talks:
+        for slide in talk.slides:
+            url = nav.slide_url(slide, "http://host:8501/", present=1)
+            parts = urlsplit(url)
+            assert (parts.netloc, parts.path) == ("host:8501", "/")
+            params = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            assert params == {"talk": talk.id, "section": slide.section_id,
+                              "slide": str(slide.number_in_section), "present": "1"}
+            pos, notice = nav.resolve(deck, params)
+            assert notice == "" and (pos.talk.id, pos.index) == (talk.id, slide.index)
+            assert nav.slide_url(slide) == "?" + parts.query.replace("&present=1", "")
 
 
 @pytest.mark.parametrize("params, talk_id, index, words", [

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
+from deck.nav import slide_url
 from deck.parser import load_deck
 from deck.moves import STEP_DEBOUNCE_S
 from deck.rehearse import last_run, wait_run_after
@@ -35,16 +36,25 @@ def wait_title(page: Page, title: str):
     expect(h2(page)).to_have_text(title, timeout=15000)
 
 
-def open_slide(page: Page, url: str, **params):
+def open_query(page: Page, url: str, **params):
+    """Open the deck at a hand-made query (for links that are partial or wrong on purpose)."""
     qs = "&".join(f"{k}={v}" for k, v in params.items())
-    page.goto(f"{url}/?{qs}")
+    _open(page, f"{url}/?{qs}")
+
+
+def open_slide(page: Page, url: str, slide, **extra):
+    _open(page, slide_url(slide, url, **extra))
+
+
+def _open(page: Page, address: str):
+    page.goto(address)
     page.wait_for_selector(".st-key-deck_next button", timeout=30000)
     page.wait_for_function("window.__deckKeys === true", timeout=10000)  # key handler installed
 
 
 def test_arrow_through_a_whole_section(page: Page, deck_url, shots):
     section = TALK.sections[0]
-    open_slide(page, deck_url, talk=TALK.id, section=section.id, slide=1)
+    open_slide(page, deck_url, section.slides[0])
     wait_title(page, section.slides[0].title)
     keys = ["ArrowRight", "PageDown", " "]
     for i, slide in enumerate(section.slides[1:], start=2):
@@ -68,7 +78,7 @@ def test_arrow_through_a_whole_section(page: Page, deck_url, shots):
 
 def test_deep_link_back_button_and_bad_link(page: Page, deck_url):
     section = TALK.sections[1]
-    open_slide(page, deck_url, talk=TALK.id, section=section.id, slide=3)
+    open_slide(page, deck_url, section.slides[2])
     wait_title(page, section.slides[2].title)
     page.keyboard.press("ArrowRight")
     wait_title(page, section.slides[3].title)
@@ -79,16 +89,16 @@ def test_deep_link_back_button_and_bad_link(page: Page, deck_url):
     page.go_back()
     wait_title(page, section.slides[2].title)
     assert query(page)["slide"] == "3"
-    open_slide(page, deck_url, talk=TALK.id, section=section.id, slide=999)
+    open_query(page, deck_url, talk=TALK.id, section=section.id, slide=999)
     wait_title(page, section.slides[-1].title)
     expect(page.get_by_text(f"has {len(section.slides)} slides")).to_be_visible()
-    open_slide(page, deck_url, talk="no-such-talk")
+    open_query(page, deck_url, talk="no-such-talk")
     wait_title(page, DECK.talks[0].slides[0].title)
 
 
 def test_jump_from_table_of_contents(page: Page, deck_url):
     talk = DECK.talks[1]
-    open_slide(page, deck_url, talk=talk.id)
+    open_query(page, deck_url, talk=talk.id)
     wait_title(page, talk.slides[0].title)
     target = talk.sections[-1]
     page.get_by_role("button", name=target.title, exact=True).click()
@@ -106,7 +116,7 @@ def _text_slides(talk):
 def test_present_mode_text_slides_fit_without_scrolling(page: Page, deck_url, shots, size, talk):
     page.set_viewport_size({"width": size[0], "height": size[1]})
     first = talk.slides[0]
-    open_slide(page, deck_url, talk=talk.id, section=first.section_id, slide=1, present=1)
+    open_slide(page, deck_url, first, present=1)
     wait_title(page, first.title)
     expect(page.locator("[data-testid='stSidebar']")).to_be_hidden()
     page.screenshot(path=str(shots / f"present-{talk.id}-{size[1]}p.png"))
@@ -139,7 +149,7 @@ def test_present_mode_text_slides_fit_without_scrolling(page: Page, deck_url, sh
 
 def test_present_toggle_key_and_presenter_view(page: Page, deck_url, shots):
     slide = TALK.slides[3]
-    open_slide(page, deck_url, talk=TALK.id, section=slide.section_id, slide=slide.number_in_section)
+    open_slide(page, deck_url, slide)
     wait_title(page, slide.title)
     page.keyboard.press("p")
     expect(page.locator("[data-testid='stSidebar']")).to_be_hidden()
@@ -164,7 +174,7 @@ def test_present_toggle_key_and_presenter_view(page: Page, deck_url, shots):
 
 def test_audience_follows_presenter_live(page: Page, deck_url, browser, shots):
     slide = TALK.slides[1]
-    open_slide(page, deck_url, talk=TALK.id, section=slide.section_id, slide=slide.number_in_section)
+    open_slide(page, deck_url, slide)
     wait_title(page, slide.title)
     page.get_by_text("Audience follow mode").click()
     page.get_by_role("button", name="Start a live room").click()
@@ -216,7 +226,7 @@ def test_diagrams_and_counter_readable_in_both_themes(browser, deck_url, shots, 
     context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
-        open_slide(page, deck_url, talk=slide.talk_id, section=slide.section_id, slide=slide.number_in_section)
+        open_slide(page, deck_url, slide)
         page.wait_for_selector("[data-testid='stGraphVizChart'] svg .node text", state="attached", timeout=30000)
         bg = page.evaluate(BG_LUMA_JS)
         text = page.evaluate(LUMA_JS, "[data-testid='stGraphVizChart'] svg .node text")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from deck import nav
 from deck.parser import load_deck
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,7 +15,7 @@ DECK = load_deck(ROOT / "slides")
 def slide_url(base: str, talk_id: str, title: str, demo: str) -> str:
     talk = DECK.talk(talk_id)
     slide = next(s for s in talk.slides if s.title == title and any(d.demo == demo for d in s.demos))
-    return f"{base}/?talk={talk.id}&section={slide.section_id}&slide={slide.number_in_section}"
+    return nav.slide_url(slide, base)
 
 
 def test_painting_trains_on_its_slide_and_loss_goes_down(page: Page, deck_url, shots):

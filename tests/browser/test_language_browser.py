@@ -2,6 +2,7 @@
 import pytest
 from playwright.sync_api import Page
 
+from deck.nav import slide_url
 from test_demos_browser import DECK
 
 
@@ -9,7 +10,7 @@ def first_slide_url(base: str, demo: str) -> str:
     for talk in DECK.talks:
         for s in talk.slides:
             if any(d.demo == demo for d in s.demos):
-                return f"{base}/?talk={talk.id}&section={s.section_id}&slide={s.number_in_section}"
+                return slide_url(s, base)
     raise AssertionError(f"no slide shows {demo}")
 
 
