@@ -31,15 +31,14 @@ def timings():
     import numpy as np
     import torch
 
-    from models.device import describe, pick_device
-    from models.vision import set_cpu_threads
+    from models.device import describe, pick_device, set_threads
     from models.vision.deepdream import dream
     from models.vision.imagenet import load_classifier, time_per_image
     from models.data.images import sample
     from models.vision.inception import load_inception, time_features
     from models.vision.style import GatysTransfer, style_sample
 
-    threads = set_cpu_threads()
+    threads = set_threads("shared_model")
     print(f"# {describe(torch.device('cpu'))}, os.cpu_count()={os.cpu_count()}, "
           f"load average {os.getloadavg()[0]:.1f} at start", flush=True)
     clf = load_classifier()

@@ -11,6 +11,8 @@ import io
 
 import streamlit as st
 
+from demos.kit.options import choice, declare, integer, text
+
 from demos.kit.fair_share import WAITING_NOTE, training_slot
 
 DREAM_WAIT_S = 30.0  # a press of Dream waits this long for a free training slot
@@ -26,24 +28,30 @@ def _png(arr) -> bytes:
     return buf.getvalue()
 
 
-def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "20", sample: str = "cat (Chelsea)",
-           **_):
+def _layers():
+    from models.vision.inception import LAYERS
+
+    return [n for n in LAYERS if n.startswith("mixed")]
+
+
+OPTIONS = declare(layer=choice(_layers, "mixed_3"), steps=integer(20, 1, 100), sample=text("cat (Chelsea)"))
+
+
+def render(key_prefix: str = "deepdream", **options: str) -> None:
     import time
 
     from demos.kit.images import image_input
     from demos.kit.inception import inception
-    from models.vision.inception import LAYERS, SLIM_NAMES
+    from models.vision.inception import SLIM_NAMES
 
     kp = key_prefix
-    choices = [n for n in LAYERS if n.startswith("mixed")]
-    try:
-        steps0 = max(1, min(100, int(steps)))
-    except ValueError:
-        steps0 = 20
+    o = OPTIONS.parse(options)
+    choices = _layers()
+    steps0 = o.steps
     left, right = st.columns([1, 2])
     with left:
-        img = image_input(kp, default_sample=sample, max_side=450)
-        lay = st.selectbox("Layer", choices, index=choices.index(layer) if layer in choices else 3, key=f"{kp}_layer",
+        img = image_input(kp, default_sample=o.sample, max_side=450)
+        lay = st.selectbox("Layer", choices, index=choices.index(o.layer), key=f"{kp}_layer",
                            format_func=lambda n: f"{n} ({SLIM_NAMES[n]})",
                            help="Early layers amplify strokes and textures; deeper ones, eyes, animal parts, objects.")
         c1, c2 = st.columns(2)
@@ -82,7 +90,7 @@ def render(key_prefix: str = "deepdream", layer: str = "mixed_3", steps: str = "
                     secs = time.perf_counter() - t0
             status.empty()
             if cpu:
-                from models.vision import release_memory
+                from models.device import release_memory
 
                 release_memory()
                 result = {"image": out, "secs": secs,

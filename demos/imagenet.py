@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos.kit.options import declare, text
+
 OKABE_BLUE, OKABE_ORANGE = "#0072B2", "#E69F00"
 
 
 @st.cache_resource(show_spinner="Loading EfficientNet-Lite0 (18 MB, once per server)…")
 def _model():
-    from models.vision import set_cpu_threads
+    from models.device import set_threads
     from models.vision.imagenet import load_classifier
 
-    set_cpu_threads()
+    set_threads("shared_model")
     return load_classifier()
 
 
@@ -39,7 +41,10 @@ def _bar(top, title):
     return fig
 
 
-def render(key_prefix: str = "imagenet", sample: str = "cat (Chelsea)", **_):
+OPTIONS = declare(sample=text("cat (Chelsea)"))
+
+
+def render(key_prefix: str = "imagenet", **options: str) -> None:
     from demos.kit.images import image_input
     from models.vision.imagenet import MODEL_NAME, centre_crop, classify
 
@@ -49,7 +54,7 @@ def render(key_prefix: str = "imagenet", sample: str = "cat (Chelsea)", **_):
                "whose 1000-class weights do not install offline.")
     left, right = st.columns([1, 2])
     with left:
-        img = image_input(kp, default_sample=sample, max_side=1024)
+        img = image_input(kp, default_sample=OPTIONS.parse(options).sample, max_side=1024)
     if img is None:
         return
     model = _model()

@@ -12,6 +12,8 @@ import io
 
 import streamlit as st
 
+from demos.kit.options import declare, integer, text
+
 from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, WAITING_NOTE, flush_pause, memo, training_slot
 
 SETUP_WAIT_S = 30.0  # computing the photo's and the style's features waits this long for a training slot
@@ -59,19 +61,20 @@ def _style_input(kp, default):
     return img.array, img.name
 
 
-def render(key_prefix: str = "style_transfer", sample: str = "cat (Chelsea)", style: str = "swirls (drawn by code)",
-           size: str = "256", **_):
+# size: the starting "Size (px)" when it is one of the slider's steps (else 256)
+OPTIONS = declare(sample=text("cat (Chelsea)"), style=text("swirls (drawn by code)"), size=integer(256, 96, 512))
+
+
+def render(key_prefix: str = "style_transfer", **options: str) -> None:
     from demos.kit.images import image_input
 
     kp = key_prefix
-    try:
-        size0 = max(96, min(512, int(size)))
-    except ValueError:
-        size0 = 256
+    o = OPTIONS.parse(options)
+    size0 = o.size
     left, right = st.columns([1, 2])
     with left:
-        photo = image_input(f"{kp}_content", default_sample=sample, label="Photo", max_side=1024)
-        style_rgb, style_name = _style_input(kp, style)
+        photo = image_input(f"{kp}_content", default_sample=o.sample, label="Photo", max_side=1024)
+        style_rgb, style_name = _style_input(kp, o.style)
         method = st.radio("Method", ["Optimisation (Gatys et al., live)", "Fast: pretrained network"],
                           key=f"{kp}_method", help="Optimisation is what the 2016 notebook did: slow, any pair. "
                                                    "The fast path is a network trained to stylise in one pass.")
@@ -189,7 +192,7 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
                 if more is not None:
                     st.session_state[f"{kp}_more"] = more - n
                     stop = more - n <= 0
-                from models.vision import release_memory
+                from models.device import release_memory
 
                 release_memory()
             if training:

@@ -23,11 +23,10 @@ def test_set():
 
 @st.cache_resource(show_spinner="Loading a caption decoder…", max_entries=12)
 def decoder(name: str, untrained: bool = False):
-    import torch
-
     from models.captioning.shipped import load_decoder
+    from models.device import set_threads
 
-    torch.set_num_threads(1)  # small nets: a second thread only spins against other sessions (see demos/kit/fair_share.py)
+    set_threads("single")  # small nets: a second thread only spins against other sessions (see demos/kit/fair_share.py)
 
     return load_decoder(name, untrained)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import weakref
 
+from models.device import set_threads
+
 
 class single_thread:
     """Run torch on one intra-op thread inside a block, then restore.
@@ -19,13 +21,11 @@ class single_thread:
         import torch
 
         self.before = torch.get_num_threads()
-        torch.set_num_threads(1)
+        set_threads("single")
         return self
 
     def __exit__(self, *exc):
-        import torch
-
-        torch.set_num_threads(self.before)
+        set_threads(self.before)
         return False
 
 

@@ -6,8 +6,8 @@ import streamlit as st
 
 @st.cache_resource(show_spinner="Loading Inception-v3 (87 MB, once per server)…")
 def inception():
-    from models.vision import set_cpu_threads
+    from models.device import set_threads
     from models.vision.inception import load_inception
 
-    set_cpu_threads()
+    set_threads("shared_model")
     return load_inception()

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from models.device import set_threads
+
 BATCHES_PER_EPOCH = 781  # 50,000 / 64, as the notebook's generator
 
 
@@ -211,15 +213,13 @@ VARIANTS = {  # name -> config, as the notebook and its two exercise spoilers
 
 
 def main(argv=None):
-    import torch
-
     ap = argparse.ArgumentParser(description="Train the workshop's dense MNIST net (or an exercise variant)")
     ap.add_argument("--variant", choices=list(VARIANTS), default="dense_sgd")
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--save", default="", help="checkpoint path (.pt)")
     ap.add_argument("--manifest", default="", help="add/replace this run's entry in this manifest.json")
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
+    set_threads("single")
     cfg = VARIANTS[args.variant]
     if args.epochs:
         cfg = DenseConfig(**{**asdict(cfg), "epochs": args.epochs})

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from models.device import set_threads
+
 # The four configurations of the 2016 slides: (hidden layers, width), all ReLU.
 PRESETS = {"simple": (1, 5), "wider": (1, 20), "twoply": (2, 10), "deep": (7, 20)}
 PRESET_LABELS = {"simple": "Simple 1×5", "wider": "Wider 1×20", "twoply": "Two-ply 2×10", "deep": "Deep 7×20"}
@@ -319,8 +321,6 @@ def preview_tick(painters, budget: float = TICK_SECONDS) -> list[bytes]:
 
 
 def main(argv=None):
-    import torch
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--image", default="chelsea", choices=SAMPLE_IMAGES)
     ap.add_argument("--size", type=int, default=200)
@@ -331,7 +331,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="", help="save the painted image here (PNG)")
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
+    set_threads("single")
     p = Painter(sample_image(args.image, args.size), PaintConfig.from_preset(args.preset, args.mode, args.fourier,
                                                                              args.seed))
     while p.train_seconds < args.seconds:

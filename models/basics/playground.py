@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from models.device import set_threads
+
 DATASETS = ("circle", "xor", "gauss", "spiral")
 FEATURES = ("x", "y", "x2", "y2", "xy", "sinx", "siny")
 FEATURE_LABELS = {"x": "x", "y": "y", "x2": "x²", "y2": "y²", "xy": "x·y", "sinx": "sin x", "siny": "sin y"}
@@ -288,8 +290,6 @@ class PlaygroundRun:
 
 
 def main(argv=None):
-    import torch
-
     ap = argparse.ArgumentParser(description="Train a Playground net from the command line")
     ap.add_argument("--data", default="circle", choices=DATASETS)
     ap.add_argument("--noise", type=float, default=0.0)
@@ -302,7 +302,7 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    torch.set_num_threads(1)
+    set_threads("single")
     cfg = PlaygroundConfig(a.data, a.noise, 0.5, tuple(a.features.split(",")),
                            tuple(int(w) for w in a.layers.split(",") if w), a.activation, a.lr, a.l2, a.batch, a.seed)
     run = PlaygroundRun(cfg)

@@ -12,7 +12,8 @@ import argparse
 import json
 
 import numpy as np
-import torch
+
+from models.device import set_threads
 
 from . import agent as A
 from .train import use_learner_thread
@@ -53,7 +54,7 @@ def main(argv=None):
     ap.add_argument("--games", type=int, default=100)
     ap.add_argument("--write", action="store_true", help="update models/artefacts/bubble/manifest.json")
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
+    set_threads("single")
     net, meta = A.load_checkpoint(args.size)
     m = evaluate(args.size, args.games, net)
     print(json.dumps({k: v for k, v in m.items() if not k.endswith(("_scores", "_moves"))}, indent=1))

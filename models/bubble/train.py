@@ -27,13 +27,14 @@ The 2016 loop, batched:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from models.device import set_threads
 
 from . import agent as A
 from . import engine as E
@@ -185,7 +186,7 @@ class Trainer:
         self._stop = False
 
         def loop():
-            torch.set_num_threads(1)
+            set_threads("single")
             while True:
                 with self.lock:
                     while not self._stop and self.learned_ticks >= self.ticks:
@@ -243,7 +244,7 @@ def measure_speed(size="full", seconds=20.0, parallel=DEFAULT_PARALLEL, threads=
     """Training games finished per second (from the shipped checkpoint if any, else scratch).
 
     With ``details`` returns a dict: games_per_s, ticks_per_s, steps_per_tick, play, learner."""
-    torch.set_num_threads(threads)
+    set_threads(threads)
     net = None
     if A.checkpoint_path(size).exists():
         net, _ = A.load_checkpoint(size)
@@ -289,7 +290,7 @@ def main(argv=None):
                     help="Adam steps on a second thread (auto: if there are 2+ cores) or between ticks")
     args = ap.parse_args(argv)
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     out = Path(args.out) if args.out else A.checkpoint_path(args.size)
     last = out.with_suffix(".last.pt")                  # full resumable state
     tr = Trainer(args.size, args.parallel, args.epsilon, args.lr, args.batch, args.memory, args.seed,

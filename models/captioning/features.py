@@ -25,16 +25,16 @@ import time
 
 import numpy as np
 
+from models.device import set_threads
+
 FEATURE_SIZE = 160  # input pixels
 REGION_DIM = 256  # PCA width of the region vectors
 
 
 def _net():
-    import torch
-
-    torch.set_num_threads(1)
     from models.vision.inception import load_inception
 
+    set_threads("single")
     return load_inception()
 
 

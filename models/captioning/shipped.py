@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from models.device import set_threads
+
 from . import decoders
 from .vocab import Vocab, tokenize
 
@@ -143,7 +145,7 @@ def main(argv=None) -> None:
     ap.add_argument("--features", default="data/captioning/features.npz")
     ap.add_argument("--commands", default="", help="JSON file: name -> the command that trained it")
     a = ap.parse_args(argv)
-    torch.set_num_threads(1)  # the timing recorded is one thread's (the deck's demos run one per session)
+    set_threads("single")  # the timing recorded is one thread's (the deck's demos run one per session)
     cmds = json.loads(pathlib.Path(a.commands).read_text()) if a.commands else {}
     cmds.setdefault("shipped", "python -m models.captioning.shipped " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:])))
     ship(pathlib.Path(a.run), pathlib.Path(a.features), cmds)

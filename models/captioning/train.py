@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from models.data.glove import load_glove
+from models.device import set_threads
 
 from . import decoders
 from .vocab import PAD, Vocab, build_vocab, glove_rows, tokenize
@@ -95,7 +96,7 @@ def loss_on(model, pooled, regions, caps) -> torch.Tensor:
 
 def train(decoder: str, features, run: pathlib.Path, epochs: int, batch: int = 128, lr: float = 2e-3,
           threads: int = 1, seed: int = 0, log=print) -> dict:
-    torch.set_num_threads(threads)
+    set_threads(threads)
     run.mkdir(parents=True, exist_ok=True)
     vocab_path = run / "vocab.json"
     data = Data(features)

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from models.data.mnist import load_mnist
+from models.device import set_threads
 from models.language import manifest
 from models.language.autoencoder import Autoencoder, reconstruction_errors, roc_curve
 
@@ -49,7 +50,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=2016)
     ap.add_argument("--only", default="", help="'all' or a digit 0-9 to train just that model")
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
+    set_threads("single")
     d = load_mnist()
     command = "python -m models.language.train_autoencoder " + " ".join(sys.argv[1:] if argv is None else argv)
     jobs = ["all"] + [str(c) for c in range(10)]

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from models.device import set_threads
 from models.language import manifest
 from models.language.charrnn import corpus
 from models.language.chargpt import CharGPT, evaluate_gpt, save_gpt
@@ -33,7 +34,7 @@ def main(argv=None):
     ap.add_argument("--n-layer", type=int, default=3)
     ap.add_argument("--n-head", type=int, default=4)
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
+    set_threads("single")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     vocab, train, val = corpus()

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from models.device import set_threads
 from models.language import manifest
 from models.language.charrnn import CharGRU, CharRNNConfig, corpus, evaluate, save_checkpoint
 
@@ -35,7 +36,7 @@ def main(argv=None):
     ap.add_argument("--eval-every", type=int, default=0, help="print the validation loss every N iterations")
     args = ap.parse_args(argv)
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     vocab, train, val = corpus()

@@ -19,6 +19,7 @@ import time
 import numpy as np
 import torch
 
+from models.device import set_threads
 from models.language import manifest
 from models.language.charrnn import load_plays_text
 from models.data.glove import load_glove
@@ -46,7 +47,7 @@ def main(argv=None):
     ap.add_argument("--iters", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=2016)
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
+    set_threads("single")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     command = "python -m models.language.train_tagger " + " ".join(sys.argv[1:] if argv is None else argv)

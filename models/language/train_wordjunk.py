@@ -16,6 +16,7 @@ import time
 import numpy as np
 import torch
 
+from models.device import set_threads
 from models.language import manifest
 from models.language.wordjunk import (Discriminator, NGram, WordGenerator, encode_batch, load_dictionary,
                                       real_word_rate, split_dictionary)
@@ -47,7 +48,7 @@ def main(argv=None):
     ap.add_argument("--skip-disc", action="store_true", help="keep the shipped discriminator, retrain the generator")
     ap.add_argument("--seed", type=int, default=2016)
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
+    set_threads("single")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     command = "python -m models.language.train_wordjunk " + " ".join(sys.argv[1:] if argv is None else argv)

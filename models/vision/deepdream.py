@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from models.device import set_threads
+
 DEFAULT_LAYER = "mixed_3"
 
 
@@ -73,13 +75,12 @@ def main(argv=None):
     ap.add_argument("--out", default="", help="write the result here (e.g. a .jpg)")
     ap.add_argument("--manifest", default="", help="record the result in this manifest (with --out)")
     args = ap.parse_args(argv)
-    import torch
     from PIL import Image
 
     from models.data.images import sample
     from models.vision.inception import load_inception
 
-    torch.set_num_threads(1)
+    set_threads("single")
     net = load_inception()
     img = sample(args.sample)
     t0 = time.time()

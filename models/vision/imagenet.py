@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from models.device import set_threads
+
 SIZE = 224
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 STD = np.array([0.229, 0.224, 0.225], np.float32)
@@ -97,11 +99,9 @@ def time_per_image(model, device, n: int = 10, batch: int = 1) -> float:
 
 
 if __name__ == "__main__":
-    import torch
-
     from models.data.images import SAMPLES, sample
 
-    torch.set_num_threads(1)
+    set_threads("single")
     m = load_classifier()
     for name in SAMPLES:
         top, ms = classify(m, sample(name), 3)

@@ -26,6 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from models.device import set_threads
 
 BATCHES_PER_EPOCH = 781  # the notebook's epoch (50,000 / 64), as Session I counts it
 DENSE_CHECKPOINT = "models/artefacts/basics/mnist_dense_sgd.pt"
@@ -161,7 +162,7 @@ def main(argv=None):
     ap.add_argument("--manifest", default="models/artefacts/vision/manifest.json",
                     help="add/replace this checkpoint's entry here ('' to skip)")
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
+    set_threads("single")
     from models.data.mnist import load_mnist
 
     data = load_mnist()

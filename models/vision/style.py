@@ -20,6 +20,8 @@ import time
 
 import numpy as np
 
+from models.device import set_threads
+
 CONTENT_LAYER = "mixed_3"
 STYLE_LAYERS = ["conv_1", "conv_4", "mixed", "mixed_2", "mixed_4"]
 
@@ -188,13 +190,12 @@ def main(argv=None):
     ap.add_argument("--out", default="")
     ap.add_argument("--manifest", default="", help="record the result in this manifest (with --out)")
     args = ap.parse_args(argv)
-    import torch
     from PIL import Image
 
     from models.data.images import sample
     from models.vision.inception import load_inception
 
-    torch.set_num_threads(1)
+    set_threads("single")
     g = GatysTransfer(load_inception(), sample(args.content), style_sample(args.style), args.size,
                       style_weight=args.style_weight, tv_weight=args.tv_weight)
     t0 = time.time()

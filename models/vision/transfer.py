@@ -19,6 +19,8 @@ import time
 
 import numpy as np
 
+from models.device import set_threads
+
 LFW_SIZE = 139  # input size for the 25×25 LFW crops
 LFW_CLASSES = ["non-face", "face"]
 FEATURES_PATH = "models/artefacts/vision/lfw_inception_v3_features.npz"
@@ -95,11 +97,9 @@ def main(argv=None):
     ap.add_argument("--out", default=FEATURES_PATH)
     ap.add_argument("--manifest", default="models/artefacts/vision/manifest.json")
     args = ap.parse_args(argv)
-    import torch
-
     from models.vision.inception import features, load_inception
 
-    torch.set_num_threads(1)
+    set_threads("single")
     net = load_inception()
     t0 = time.time()
     feats = features(net, lfw_rgb(), LFW_SIZE)
