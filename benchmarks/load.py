@@ -56,6 +56,7 @@ if str(ROOT) not in sys.path:
 from deck.nav import slide_url  # noqa: E402
 from deck.parser import load_deck  # noqa: E402
 from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noqa: E402
+from demos.kit.fair_share import WAITING_NOTE  # noqa: E402
 
 # Demos whose slides train live, and the button (widget key suffix) that starts training; None: the
 # slide starts training on its own (autostart).
@@ -68,7 +69,6 @@ TRAINING = {
     "bubble_replay": "_laction",  # Learn live: Start (view=live only)
 }
 TRAINING_ORDER = ["playground", "painting", "mnist_cnn", "mnist_dense", "bubble_replay", "style_transfer"]
-WAITING_TEXT = "free training slot"
 ERROR_FORMAT = 1  # streamlit.proto.Alert_pb2.Alert.ERROR
 
 
@@ -246,9 +246,9 @@ class Visitor:
             if self.full_run is not None and "deck-counter" in body:
                 start = body.find("Slide ")
                 self.full_run.counter = body[start:body.find("/", start)].strip() if start >= 0 else None
-            if run is not None and WAITING_TEXT in body:
+            if run is not None and WAITING_NOTE in body:
                 run.waiting = True
-        elif kind == "alert" and WAITING_TEXT in sub.body and run is not None:
+        elif kind == "alert" and WAITING_NOTE in sub.body and run is not None:
             run.waiting = True
         elif kind == "imgs":
             for img in sub.imgs:

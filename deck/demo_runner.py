@@ -34,10 +34,25 @@ def plotly_ready() -> None:
     import PIL.Image  # noqa: F401
 
 
+def demo_key_prefix(name: str, slide: Slide, occurrence: int) -> str:
+    """The ``key_prefix`` a demo gets on a slide: unique per talk, slide and demo on the slide, and
+    ending in ``_<slide index>_<occurrence>`` (read back by :func:`slide_place`)."""
+    return f"{name}_{slide.talk_id.replace('-', '_')}_{slide.index}_{occurrence}"
+
+
+def slide_place(key_prefix: str) -> tuple[int, int] | None:
+    """(slide index in its talk, occurrence on the slide) of a key prefix made by :func:`demo_key_prefix`;
+    None for any other prefix (a demo running outside the deck, e.g. in ``scripts/demo_harness.py``)."""
+    parts = key_prefix.rsplit("_", 2)
+    if len(parts) != 3 or not parts[0] or not (parts[1].isdigit() and parts[2].isdigit()):
+        return None
+    return int(parts[1]), int(parts[2])
+
+
 def run_demo(st, segment: Segment, slide: Slide, occurrence: int) -> None:
     """Import ``demos/<name>.py`` and call ``render``; any failure becomes a short message."""
     name = segment.demo
-    prefix = f"{name}_{slide.talk_id.replace('-', '_')}_{slide.index}_{occurrence}"
+    prefix = demo_key_prefix(name, slide, occurrence)
     try:
         plotly_ready()
         module = importlib.import_module(f"demos.{name}")

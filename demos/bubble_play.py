@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos.kit.options import choice, declare, text
+
 # Okabe-Ito colours + a distinct symbol per colour (index = cell value; 0 empty, -1 unknown)
 COLOURS = {1: "#0072B2", 2: "#E69F00", 3: "#009E73", 4: "#CC79A7", 5: "#F0E442", 0: "#FFFFFF", -1: "#BBBBBB"}
 SYMBOLS = {1: "●", 2: "▲", 3: "■", 4: "◆", 5: "★", 0: " ", -1: "?"}
 INK = {1: "#FFFFFF", 2: "#000000", 3: "#FFFFFF", 4: "#000000", 5: "#000000", 0: "#000000", -1: "#000000"}
 COLOUR_NAMES = {1: "blue", 2: "orange", 3: "green", 4: "pink", 5: "yellow"}
 MAX_SEED = 2**32 - 1
+OPTIONS = declare(size=choice(("small", "full"), "small"), seed=text("1"))  # seed: checked by parse_seed
 
 
 def parse_seed(text) -> tuple[int | None, str | None]:
@@ -83,6 +86,18 @@ def board_figure(board, labels=None, values=None, chosen=None, title=""):
     return fig
 
 
+def own_game(play_key: str = ""):
+    """The game a visitor is playing on a ``bubble_play`` board, for replaying elsewhere in the deck:
+    ``(game, moves)`` with ``moves`` the (h, v) of every move so far, or None before the first move.
+    ``play_key`` is that board's key prefix; empty means the board clicked most recently."""
+    play_key = play_key or st.session_state.get("bubble_last_own", "bubble_play")
+    game = st.session_state.get(f"{play_key}_g")
+    log = st.session_state.get(f"{play_key}_log") or []
+    if game is None or not log:
+        return None
+    return game, tuple(log)
+
+
 def _new(kp, seed, size):
     from models.bubble import engine as E
 
@@ -148,12 +163,13 @@ def _board_css(kp, board, labels, H):
     st.html("<style>" + "\n".join(css) + "</style>")
 
 
-def render(key_prefix: str = "bubble_play", size: str = "small", seed: str = "1", **_):
+def render(key_prefix: str = "bubble_play", **options: str) -> None:
     """Playable board with score, moves, undo, new game by seed and board size."""
     from models.bubble import engine as E
 
     kp = key_prefix
-    size = size if size in E.SIZES else "small"
+    o = OPTIONS.parse(options)
+    size, seed = o.size, o.seed
     if f"{kp}_g" not in st.session_state:
         s, err = parse_seed(seed)
         _new(kp, s if err is None else 1, size)

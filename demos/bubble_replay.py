@@ -15,6 +15,7 @@ from __future__ import annotations
 import streamlit as st
 
 from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, flush_pause, memo, training_slot
+from demos.kit.options import choice, declare, text
 
 STEP_SECONDS = 15.0  # "Step" trains towards the next validation point for at most this long per press
 TICK_WAIT_S = 1.2  # a live tick (every 1.5 s) waits this long for its training slot before skipping
@@ -24,6 +25,10 @@ PLAYER_HELP = ("agent: the shipped value network, always its best move. greedy: 
                "largest group. random: the 2016 random player (uniform over groups). own: the game "
                "you played on the 'Bubble Breaker : You' slide.")
 SAFE = {"agent": "#0072B2", "greedy": "#E69F00", "random": "#999999", "own": "#CC79A7"}
+# seed: checked by parse_seed; play_key: see the module's docstring
+OPTIONS = declare(view=choice(("all", "replay", "compare", "live", "features"), "all"),
+                  size=choice(("full", "small"), "full"), player=choice(PLAYERS, "agent"), seed=text("1000000000"),
+                  play_key=text(""))
 
 
 @st.cache_resource(show_spinner=False)
@@ -78,7 +83,7 @@ def _compare(size, seed0, n):
 
 
 def _replay(kp, size, player, seed, play_key):
-    from demos.bubble_play import board_figure, parse_seed
+    from demos.bubble_play import board_figure, own_game, parse_seed
 
     c1, c2, c3, c4 = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
     size = c1.selectbox("Board", ["full", "small"], index=["full", "small"].index(size), key=f"{kp}_size",
@@ -90,15 +95,14 @@ def _replay(kp, size, player, seed, play_key):
 
     moves = None
     if player == "own":
-        play_key = play_key or st.session_state.get("bubble_last_own", "bubble_play")
-        g = st.session_state.get(f"{play_key}_g")
-        log = st.session_state.get(f"{play_key}_log") or []
-        if g is None or not log:
+        own = own_game(play_key)
+        if own is None:
             st.info("No game of yours yet: play a few moves on the 'Bubble Breaker : You' slide, "
                     "then come back. Meanwhile, here is the agent's game.")
             player = "agent"
         else:
-            s, size, moves = g.seed, "small" if g.board.shape[0] == 5 else "full", tuple(log)
+            g, moves = own
+            s, size = g.seed, "small" if g.board.shape[0] == 5 else "full"
     if moves is None:
         s, err = parse_seed(seed_txt)
         if err:
@@ -419,12 +423,11 @@ def _features(kp, size, seed):
                "games, and the long games are where big scores come from.")
 
 
-def render(key_prefix: str = "bubble_replay", view: str = "all", size: str = "full", player: str = "agent",
-           seed: str = "1000000000", play_key: str = "", **_):
+def render(key_prefix: str = "bubble_replay", **options: str) -> None:
     """Replay / comparison / live learning for the Bubble Breaker agent."""
     kp = key_prefix
-    size = size if size in ("full", "small") else "full"
-    player = player if player in PLAYERS else "agent"
+    o = OPTIONS.parse(options)
+    view, size, player, seed, play_key = o.view, o.size, o.player, o.seed, o.play_key
     if view == "replay":
         _replay(kp, size, player, seed, play_key)
     elif view == "compare":

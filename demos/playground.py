@@ -15,6 +15,7 @@ link". URL values win over the slide's options.
 """
 from __future__ import annotations
 
+from deck.demo_runner import slide_place
 from demos.kit.options import choice, declare, flag, integer, nearest, text
 from demos.kit.palette import OKABE_ITO
 from demos.kit.fair_share import CLICK_WAIT_S, flush_pause, memo, training_slot
@@ -46,14 +47,13 @@ OPTIONS = declare(data=choice(_datasets, "circle"), noise=integer(0, 0, 50), spl
 
 
 def url_prefix(key_prefix: str) -> str:
-    """URL parameter prefix: ``pg_`` on its own; ``pg<slide>_`` inside the deck (whose key prefixes end in
-    ``_<slide index>_<occurrence>``), so two Playground slides keep separate configurations in one URL."""
-    import re
-
-    m = re.search(r"_(\d+)_(\d+)$", key_prefix)
-    if not m:
+    """URL parameter prefix: ``pg_`` on its own; ``pg<slide>_`` inside the deck (the demo runner says which
+    slide a key prefix belongs to), so two Playground slides keep separate configurations in one URL."""
+    place = slide_place(key_prefix)
+    if place is None:
         return "pg_"
-    return f"pg{m.group(1)}_" if m.group(2) == "0" else f"pg{m.group(1)}x{m.group(2)}_"
+    index, occurrence = place
+    return f"pg{index}_" if occurrence == 0 else f"pg{index}x{occurrence}_"
 
 
 def colourise(v):

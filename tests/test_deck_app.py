@@ -191,3 +191,15 @@ def test_demo_url_settings_stay_with_their_slide(fixture_deck):
     assert at.query_params["pg_seed"] == "7"  # kept while on its slide
     at.button(key="deck_next").click().run()
     assert "pg_seed" not in at.query_params
+
+
+def test_demo_key_prefix_names_its_slide():
+    from deck.demo_runner import demo_key_prefix, slide_place
+
+    deck = load_deck(ROOT / "slides")
+    for talk in deck.talks:
+        for slide in talk.slides:
+            for n, seg in enumerate(slide.demos):
+                assert slide_place(demo_key_prefix(seg.demo, slide, n)) == (slide.index, n)
+    for outside in ("playground", "bubble_play", "x_1", "_3_4", "a_b_4", ""):
+        assert slide_place(outside) is None, outside
