@@ -42,7 +42,7 @@ case "$cmd" in
     .venv/bin/python -m deck.rehearse
     mkdir -p test-output
     set +e
-    .venv/bin/python -m pytest -q -rfE "$@"
+    .venv/bin/python -m pytest -q -rfEs "$@"
     rc=$?
     set -e
     [ $rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }

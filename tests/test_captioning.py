@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from models.captioning import decoders, infer, scenes
+from models.captioning import shipped as shipped_mod
 from models.captioning.vocab import START, STOP, Vocab, tokenize
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -197,12 +198,9 @@ def test_training_writes_a_checkpoint_per_epoch_and_resumes(tmp_path):
 
 # -- shipped checkpoints -------------------------------------------------------------------------
 
-shipped_mod = pytest.importorskip("models.captioning.shipped")
-SHIPPED = shipped_mod.MANIFEST.exists()
-needs_shipped = pytest.mark.skipif(not SHIPPED, reason="captioning artefacts not shipped")
+# a missing shipped file fails these tests (tests/test_artefacts.py checks every manifest path exists)
 
 
-@needs_shipped
 @pytest.mark.parametrize("name", shipped_mod.ALL)
 def test_shipped_checkpoint_reproduces_its_recorded_bleu4(name):
     ent = shipped_mod.entry(name)
@@ -213,7 +211,6 @@ def test_shipped_checkpoint_reproduces_its_recorded_bleu4(name):
     assert ev["bleu4"] == pytest.approx(ent["metrics"]["test_bleu4"], abs=0.003)
 
 
-@needs_shipped
 def test_every_decoder_clearly_beats_the_blind_baseline_and_the_best_reaches_half():
     arts = {a["name"]: a for a in shipped_mod.manifest()["artefacts"]}
     blind = arts["blind"]["metrics"]["test_bleu4"]
@@ -223,7 +220,6 @@ def test_every_decoder_clearly_beats_the_blind_baseline_and_the_best_reaches_hal
     assert sum(arts[n]["train_seconds"] for n in decoders.DECODERS) <= 20 * 60
 
 
-@needs_shipped
 def test_untrained_decoder_is_terrible():
     ts = shipped_mod.load_test_set()
     model, vocab, _ = shipped_mod.load_decoder("gru", untrained=True)
@@ -250,7 +246,6 @@ def _app(demo, **opts):
     return at
 
 
-@needs_shipped
 def test_compare_slide_shows_four_decoders_with_bleu_and_toggles():
     at = _app("caption_compare", image="3")
     text = " ".join(m.value for m in at.markdown)
@@ -271,13 +266,11 @@ def test_compare_slide_shows_four_decoders_with_bleu_and_toggles():
     assert untrained != greedy and any("showing epoch 0" in c.value for c in at.caption)
 
 
-@needs_shipped
 def test_single_decoder_slide_samples_five_captions():
     at = _app("caption_compare", decoder="gru")
     assert len([m for m in at.markdown if m.value.startswith("**“")]) == 5
 
 
-@needs_shipped
 def test_compare_slide_refuses_a_non_image_upload_clearly():
     at = _app("caption_compare")
     at.radio(key="t_src").set_value("Upload your own").run()
@@ -285,7 +278,6 @@ def test_compare_slide_refuses_a_non_image_upload_clearly():
     assert any("Nothing uploaded yet" in c.value for c in at.caption)
 
 
-@needs_shipped
 def test_teacher_forcing_slide_and_tables():
     at = _app("caption_steps", mode="free")
     assert len(at.dataframe) == 2 and "Teacher forcing:" in at.caption[-1].value
@@ -299,8 +291,6 @@ def test_teacher_forcing_slide_and_tables():
 
 
 def test_bad_slide_options_fall_back():
-    if not SHIPPED:
-        pytest.skip("not shipped")
     _app("caption_compare", image="-7", mode="nonsense", decoder="nope", untrained="maybe")
     _app("caption_steps", image="99999", decoder="x")
 

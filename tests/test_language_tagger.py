@@ -15,6 +15,10 @@ torch.set_num_threads(1)
 ENTRY = (manifest.entries("tagger_bigru") or [None])[0]
 
 
+def test_the_tagger_is_shipped():
+    assert ENTRY is not None and manifest.path_of(ENTRY).exists()
+
+
 def test_dialogue_sentences_drop_speaker_lines_and_split():
     text = "HAMLET\nTo be, or not to be, that is the question.\nWhether 'tis nobler in the mind\n\nOPHELIA\nGood my lord.\n"
     s = dialogue_sentences(text)
@@ -45,7 +49,6 @@ def test_tagger_shapes_and_frozen_glove():
     assert len(m.state_dict_small()) == len(m.state_dict()) - 1
 
 
-@pytest.mark.skipif(ENTRY is None, reason="tagger not shipped")
 def test_shipped_tagger_reproduces_heldout_f1_in_every_case():
     held = json.loads((manifest.ARTEFACTS / "tagger_heldout.json").read_text())
     assert len(held) == ENTRY["metrics"]["heldout_sentences"]
@@ -59,7 +62,6 @@ def test_shipped_tagger_reproduces_heldout_f1_in_every_case():
     assert m["rnn_UPPER_f1"] > m["spacy_UPPER_f1"] and m["spacy_mixed_f1"] == 1.0
 
 
-@pytest.mark.skipif(ENTRY is None, reason="tagger not shipped")
 def test_shipped_spacy_upper_score_recomputes_on_a_sample():
     held = json.loads((manifest.ARTEFACTS / "tagger_heldout.json").read_text())[:150]
     gold = [h["nnp"] for h in held]
@@ -67,7 +69,6 @@ def test_shipped_spacy_upper_score_recomputes_on_a_sample():
     assert prf(gold, pred)["f1"] == pytest.approx(ENTRY["metrics"]["spacy_UPPER_f1"], abs=0.12)   # 150 of the sentences
 
 
-@pytest.mark.skipif(ENTRY is None, reason="tagger not shipped")
 def test_upper_ner_demo():
     at = AppTest.from_string("from demos.upper_ner import render\nrender(key_prefix='un', preset='2')",
                              default_timeout=90).run()
