@@ -10,6 +10,8 @@ import time
 
 import streamlit as st
 
+from demos.kit.options import choice, declare, flag, text
+
 # Okabe-Ito colour-blind-safe palette
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MAX_WORD_CHARS = 40
@@ -114,13 +116,23 @@ def _pca_figure(emb, a, b, c, answers):
     return fig
 
 
-def render(key_prefix: str = "analogies", preset: str = "king", a: str = "", b: str = "", c: str = "",
-           word: str = "frog", own: str = "0", **_options) -> None:
+def _presets():
+    from models.language.embeddings import PRESETS
+
+    return list(PRESETS)
+
+
+OPTIONS = declare(preset=choice(_presets, "king"), a=text(""), b=text(""), c=text(""), word=text("frog"),
+                  own=flag(False))
+
+
+def render(key_prefix: str = "analogies", **options: str) -> None:
     from models.language.embeddings import PRESETS, analogy, nearest, normalise_word
 
+    o = OPTIONS.parse(options)
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
-    start = PRESETS.get(str(preset).lower(), PRESETS["king"])
-    for name, default in (("a", a or start[0]), ("b", b or start[1]), ("c", c or start[2])):
+    start = PRESETS[o.preset]
+    for name, default in (("a", o.a or start[0]), ("b", o.b or start[1]), ("c", o.c or start[2])):
         st.session_state.setdefault(k(name), default)
 
     def _set(p):
@@ -157,7 +169,7 @@ def render(key_prefix: str = "analogies", preset: str = "king", a: str = "", b: 
         right.plotly_chart(_pca_figure(emb, qa, qb, qc, answers), width="stretch",
                            key=k("pca"))
 
-    st.session_state.setdefault(k("word"), word)
+    st.session_state.setdefault(k("word"), o.word)
     st.text_input("Nearest neighbours of", key=k("word"), max_chars=200,
                   help="Any lower-case English word among the 100k most frequent.")
     w = normalise_word(st.session_state[k("word")])
@@ -168,6 +180,6 @@ def render(key_prefix: str = "analogies", preset: str = "king", a: str = "", b: 
         nn_ = nearest(emb, w, k=10)
         st.dataframe({"neighbour": [x for x, _ in nn_], "cosine": [round(s, 3) for _, s in nn_]},
                      hide_index=True, width="content")
-    if st.toggle("Train your own: an embedding from Shakespeare alone", value=str(own) == "1", key=k("own"),
+    if st.toggle("Train your own: an embedding from Shakespeare alone", value=o.own, key=k("own"),
                  help="What the 2016 notebook tried first (its verdict: 'Embedding is Poor')."):
         _own_section(key_prefix, qa, qb, qc, w)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos.kit.options import choice, declare, integer
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MAX_UPLOAD_BYTES = 10_000_000
 PROBES = {
@@ -99,12 +101,16 @@ def _read_upload(up):
     return img, msg
 
 
-def render(key_prefix: str = "anomaly", heldout: str = "0", probe: str = "test", **_options) -> None:
+OPTIONS = declare(heldout=integer(0), probe=choice(PROBES, "test"))
+
+
+def render(key_prefix: str = "anomaly", **options: str) -> None:
     import numpy as np
     import plotly.graph_objects as go
 
     from models.language.autoencoder import reconstruction_errors, roc_curve
 
+    o = OPTIONS.parse(options)
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     models = _models()
     if "autoencoder_all" not in models:
@@ -126,7 +132,7 @@ def render(key_prefix: str = "anomaly", heldout: str = "0", probe: str = "test",
 
     st.markdown("**Where does your digit fall?**")
     c1, c2 = st.columns([1, 1])
-    pkey = probe if probe in PROBES else "test"
+    pkey = o.probe
     choice = c1.radio("Try", list(PROBES), index=list(PROBES).index(pkey), format_func=PROBES.get,
                       key=k("probe"), help="Built-in probes; or upload your own digit on the right.")
     drawn = None
@@ -176,10 +182,7 @@ def render(key_prefix: str = "anomaly", heldout: str = "0", probe: str = "test",
     if not classes:
         st.info("No held-out-class checkpoints shipped.")
         return
-    try:
-        want = int(heldout)
-    except ValueError:
-        want = 0
+    want = o.heldout
     c = st.selectbox("Held-out digit", sorted(classes), index=sorted(classes).index(want) if want in classes else 0,
                      key=k("heldout"), help="The autoencoder was trained on the other nine digits only.")
     _, yh, errh, _ = _test_scores(f"autoencoder_without_{c}")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos.kit.options import choice, declare, integer, text
+
 OKABE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 
 
@@ -59,15 +61,12 @@ def _grid_fig(values, title, fmt, grey=False):
     return fig
 
 
-def _opt_int(value, default, lo, hi):
-    try:
-        return max(lo, min(hi, int(value)))
-    except (TypeError, ValueError):
-        return default
+# preset: a kernel of the chosen size's table (else its first); padding: 0-8, by default what keeps the size.
+OPTIONS = declare(preset=text("sharpen"), size=choice(("3", "5"), "3"), sample=text("cat (Chelsea)"),
+                  width=integer(300, 32, 800), stride=integer(1, 1, 8), padding=text(""), dilation=integer(1, 1, 6))
 
 
-def render(key_prefix: str = "convolution", preset: str = "sharpen", size: str = "3", sample: str = "cat (Chelsea)",
-           width: str = "300", stride: str = "1", padding: str = "", dilation: str = "1", **_):
+def render(key_prefix: str = "convolution", **options: str) -> None:
     import numpy as np
     import pandas as pd
 
@@ -75,26 +74,27 @@ def render(key_prefix: str = "convolution", preset: str = "sharpen", size: str =
     from models.vision import conv
 
     kp = key_prefix
-    work_w = _opt_int(width, 300, 32, 800)
+    o = OPTIONS.parse(options)
+    work_w = o.width
     left, right = st.columns([1, 2])
     with left:
-        img = image_input(kp, default_sample=sample, max_side=work_w)
-        k_size = st.radio("Kernel size", [3, 5], index=1 if str(size) == "5" else 0, horizontal=True,
+        img = image_input(kp, default_sample=o.sample, max_side=work_w)
+        k_size = st.radio("Kernel size", [3, 5], index=1 if o.size == "5" else 0, horizontal=True,
                           key=f"{kp}_ksize", format_func=lambda n: f"{n}×{n}",
                           help="A 5×5 kernel looks at a wider neighbourhood than a 3×3 one.")
         table = conv.PRESETS_3 if k_size == 3 else conv.PRESETS_5
         names = list(table)
-        pick = st.selectbox("Preset", names, index=names.index(preset) if preset in names else 0,
+        pick = st.selectbox("Preset", names, index=names.index(o.preset) if o.preset in names else 0,
                             key=f"{kp}_preset_{k_size}", help="Start from a classic kernel, then edit the numbers.")
         df = pd.DataFrame(np.round(conv.preset(pick, k_size), 4), columns=[str(i) for i in range(k_size)])
         st.caption("Kernel weights: click a cell and type any number.")
         edited = st.data_editor(df, key=f"{kp}_kernel_{k_size}_{pick}", hide_index=True, width="stretch")
         kernel = np.nan_to_num(edited.to_numpy(dtype=float, na_value=0.0))
         c1, c2, c3 = st.columns(3)
-        dil0 = _opt_int(dilation, 1, 1, 6)
-        stride = c1.number_input("Stride", 1, 8, _opt_int(stride, 1, 1, 8), key=f"{kp}_stride",
+        dil0 = o.dilation
+        stride = c1.number_input("Stride", 1, 8, o.stride, key=f"{kp}_stride",
                                  help="Step between kernel positions.")
-        padding = c2.number_input("Padding", 0, 8, _opt_int(padding, dil0 * (k_size - 1) // 2, 0, 8),
+        padding = c2.number_input("Padding", 0, 8, integer(dil0 * (k_size - 1) // 2, 0, 8).parse(o.padding),
                                   key=f"{kp}_padding", help="Rows/columns of zeros added around the image.")
         dilation = c3.number_input("Dilation", 1, 6, dil0, key=f"{kp}_dilation",
                                    help="Gap between the kernel's taps (1 = no gap).")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos.kit.options import declare, integer
+
 from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, flush_pause, training_slot
 
 OKABE = ["#D55E00", "#009E73", "#0072B2", "#E69F00", "#56B4E9", "#CC79A7"]
@@ -91,14 +93,14 @@ def _maps_fig(model, x, y, pred):
     return fig
 
 
-def render(key_prefix: str = "mnist_cnn", steps: str = "60", **_):
+OPTIONS = declare(steps=integer(60, 1, 400))
+
+
+def render(key_prefix: str = "mnist_cnn", **options: str) -> None:
     from models.vision import mnist_cnn as mc
 
     kp = key_prefix
-    try:
-        per_tick = max(1, min(400, int(steps)))
-    except ValueError:
-        per_tick = 60
+    per_tick = OPTIONS.parse(options).steps
     if _state(kp) is None:
         _new_run(kp, 0, pretrained=True)  # open on the shipped, trained state: the slide never waits
 

@@ -11,6 +11,8 @@ import time
 
 import streamlit as st
 
+from demos.kit.options import declare, flag, integer, number, text
+
 MAX_PRIME = 500
 
 
@@ -66,38 +68,32 @@ def _every_checkpoint(prime: str, temperature: float, seed: int) -> list[str]:
             for _, m, v, _ in _checkpoints()]
 
 
-def _float(v, default):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return default
+# checkpoint: an index into the shipped list, negative from the end; "last" (not a number) is the last one.
+OPTIONS = declare(checkpoint=integer(-1), temperature=number(0.8, 0.1, 1.5), prime=text("HAMLET\n"),
+                  length=integer(300, 50, 1500), seed=integer(1, 0, 1_000_000), compare=flag(False), gpt=flag(False))
 
 
-def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: str = "0.8",
-           prime: str = "HAMLET\n", length: str = "300", seed: str = "1", compare: str = "0", gpt: str = "0",
-           **_options) -> None:
+def render(key_prefix: str = "poetry", **options: str) -> None:
     from models.language.charrnn import sample
 
+    o = OPTIONS.parse(options)
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     cks = _checkpoints()
     if not cks:
         st.error("No char-RNN checkpoints shipped (run python -m models.language.train_charrnn).")
         return
     labels = [c[0] for c in cks]
-    try:
-        start = int(checkpoint) % len(cks)
-    except ValueError:
-        start = len(cks) - 1
+    start = o.checkpoint % len(cks)
     label = st.select_slider("Checkpoint (training progress)", labels, value=labels[start], key=k("ckpt"),
                              help="Saved along one training run: early = gibberish, later = word-like, then verse.")
     c1, c2, c3 = st.columns(3)
-    temp = c1.slider("Temperature", 0.1, 1.5, min(max(_float(temperature, 0.8), 0.1), 1.5), 0.05, key=k("temp"),
+    temp = c1.slider("Temperature", 0.1, 1.5, o.temperature, 0.05, key=k("temp"),
                      help="Divides the logits: low = safe and repetitive, high = adventurous and misspelt.")
-    n = c2.slider("Length (characters)", 50, 1500, int(min(max(_float(length, 300), 50), 1500)), 50, key=k("len"),
+    n = c2.slider("Length (characters)", 50, 1500, o.length, 50, key=k("len"),
                   help="How many characters to sample.")
-    sd = c3.number_input("Seed", 0, 1_000_000, int(_float(seed, 1)), key=k("seed"),
+    sd = c3.number_input("Seed", 0, 1_000_000, o.seed, key=k("seed"),
                          help="Same seed + same prime = the same random numbers for every checkpoint.")
-    st.session_state.setdefault(k("prime"), str(prime).replace("\\n", "\n"))
+    st.session_state.setdefault(k("prime"), o.prime.replace("\\n", "\n"))
     st.text_area("Prime text", key=k("prime"), height=68, max_chars=5000,
                  help="The model reads this first, then continues it. Speaker names in capitals start a speech.")
     raw = st.session_state[k("prime")]
@@ -122,14 +118,14 @@ def render(key_prefix: str = "poetry", checkpoint: str = "last", temperature: st
     st.caption(f"{n} characters in {secs:.2f} s ({n / max(secs, 1e-6):,.0f} chars/s) · {label} · "
                f"trained {meta['seconds'] / 60:.1f} min on one shared CPU thread.")
 
-    if st.toggle("Same seed, every checkpoint", value=str(compare) == "1", key=k("compare"),
+    if st.toggle("Same seed, every checkpoint", value=o.compare, key=k("compare"),
                  help="Sample 200 characters from each checkpoint with the same seed, prime and temperature."):
         cols = st.columns(3)
         for j, ((lab, _, _, _), out) in enumerate(zip(cks, _every_checkpoint(prime_txt, float(temp), int(sd)))):
             cols[j % 3].markdown(f"**{lab}**")
             cols[j % 3].code(prime_txt + out, language=None, wrap_lines=True)
 
-    if st.toggle("2017 → today: a small transformer on the same text", value=str(gpt) == "1", key=k("gpt"),
+    if st.toggle("2017 → today: a small transformer on the same text", value=o.gpt, key=k("gpt"),
                  help="A GPT-2-style model (Hugging Face transformers, trained from scratch by our script), "
                       "similar parameter count, same data split."):
         got = _gpt()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos.kit.options import choice, declare, integer, text
+
 MAX_CHARS = 40
 CELL_NAMES = {"rnn": "Simple RNN", "gru": "GRU", "lstm": "LSTM"}
 GATE_HELP = {
@@ -38,28 +40,24 @@ def _heatmap(values, labels, title, zrange, colours, step):
     return fig
 
 
-def render(key_prefix: str = "rnn_cells", text: str = "hello world", cell: str = "gru", hidden: str = "8",
-           seed: str = "0", **_options) -> None:
+OPTIONS = declare(text=text("hello world"), cell=choice(CELL_NAMES, "gru"), hidden=integer(8, 2, 32),
+                  seed=integer(0, 0, 10_000))
+
+
+def render(key_prefix: str = "rnn_cells", **options: str) -> None:
     from models.language.rnn_cells import ALPHABET, init_cell, one_hot_text, run_cell
 
+    o = OPTIONS.parse(options)
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
-    st.session_state.setdefault(k("text"), str(text))
+    st.session_state.setdefault(k("text"), o.text)
     c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
     c1.text_input("Sequence", key=k("text"), max_chars=500,
                   help=f"Up to {MAX_CHARS} characters; a-z and space get their own input, anything else shares one.")
     kind = c2.radio("Cell", list(CELL_NAMES), format_func=CELL_NAMES.get, horizontal=True, key=k("cell"),
-                    index=list(CELL_NAMES).index(cell) if cell in CELL_NAMES else 1,
+                    index=list(CELL_NAMES).index(o.cell),
                     help="Same input, three recurrent cells.")
-    try:
-        h_default = min(max(int(hidden), 2), 32)
-    except ValueError:
-        h_default = 8
-    H = c3.number_input("Units", 2, 32, h_default, key=k("hidden"), help="Hidden units (rows of each heat map).")
-    try:
-        s_default = int(seed)
-    except ValueError:
-        s_default = 0
-    seed_v = c4.number_input("Seed", 0, 10_000, s_default, key=k("seed"), help="Seed of the random weights.")
+    H = c3.number_input("Units", 2, 32, o.hidden, key=k("hidden"), help="Hidden units (rows of each heat map).")
+    seed_v = c4.number_input("Seed", 0, 10_000, o.seed, key=k("seed"), help="Seed of the random weights.")
 
     raw = st.session_state[k("text")]
     if not raw:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos.kit.options import declare, integer, number
+
 COLOURS = {"rnn": "#D55E00", "gru": "#0072B2", "lstm": "#009E73"}  # Okabe-Ito
 NAMES = {"rnn": "Simple RNN", "gru": "GRU", "lstm": "LSTM"}
 
@@ -21,27 +23,24 @@ def _reach(kind, steps, hidden, scale, gate_bias, seed):
     return gradient_reach(kind, steps=steps, hidden=hidden, scale=scale, gate_bias=gate_bias, seed=seed)
 
 
-def _num(v, default, cast=float):
-    try:
-        return cast(v)
-    except (TypeError, ValueError):
-        return default
+OPTIONS = declare(steps=integer(60, 10, 200), scale=number(1.0, 0.25, 4.0), gate_bias=number(2.0, 0.0, 4.0),
+                  seed=integer(0, 0, 10_000))
 
 
-def render(key_prefix: str = "rnn_gradients", steps: str = "60", scale: str = "1.0", gate_bias: str = "2.0",
-           seed: str = "0", **_options) -> None:
+def render(key_prefix: str = "rnn_gradients", **options: str) -> None:
     import numpy as np
     import plotly.graph_objects as go
 
+    o = OPTIONS.parse(options)
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     c1, c2, c3, c4 = st.columns(4)
-    T = c1.slider("Sequence length", 10, 200, min(max(_num(steps, 60, int), 10), 200), step=10, key=k("steps"),
+    T = c1.slider("Sequence length", 10, 200, o.steps, step=10, key=k("steps"),
                   help="How far back to measure.")
-    sc = c2.slider("Recurrent weight scale", 0.25, 4.0, min(max(_num(scale, 1.0), 0.25), 4.0), step=0.25,
+    sc = c2.slider("Recurrent weight scale", 0.25, 4.0, o.scale, step=0.25,
                    key=k("scale"), help="Multiplies the recurrent weights: small -> vanishing, large -> exploding (simple RNN).")
-    gb = c3.slider("Memory-gate bias", 0.0, 4.0, min(max(_num(gate_bias, 2.0), 0.0), 4.0), step=0.5, key=k("gate_bias"),
+    gb = c3.slider("Memory-gate bias", 0.0, 4.0, o.gate_bias, step=0.5, key=k("gate_bias"),
                    help="Added to the LSTM forget-gate / GRU update-gate bias: the gated cells start out remembering.")
-    sd = c4.number_input("Seed", 0, 10_000, _num(seed, 0, int), key=k("seed"), help="Random weights and inputs.")
+    sd = c4.number_input("Seed", 0, 10_000, o.seed, key=k("seed"), help="Random weights and inputs.")
 
     fig = go.Figure()
     reach = {}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos.kit.options import declare, integer
+
 from demos.kit.inception import inception
 from demos.kit.fair_share import WAITING_NOTE, training_slot
 
@@ -56,7 +58,10 @@ def _read_photos(box, files, limit: int, what: str):
         yield f, v, thumb, err
 
 
-def render(key_prefix: str = "transfer", classes: str = "2", **_):
+OPTIONS = declare(classes=integer(2, 2, 6))
+
+
+def render(key_prefix: str = "transfer", **options: str) -> None:
     kp = key_prefix
     st.caption("Features: Google's **Inception-v3** (2015 ImageNet weights), frozen; its 2048-number summary of "
                "each photo feeds a linear classifier (scikit-learn). The 2016 notebook used GoogLeNet + LinearSVC.")
@@ -64,7 +69,7 @@ def render(key_prefix: str = "transfer", classes: str = "2", **_):
     with builtin:
         _builtin(kp)
     with own:
-        _own(kp, classes)
+        _own(kp, OPTIONS.parse(options).classes)
 
 
 def _builtin(kp):
@@ -128,10 +133,7 @@ def _own(kp, classes):
 
     from models.vision.transfer import fit, predict_with_distance
 
-    try:
-        n0 = max(2, min(6, int(classes)))
-    except ValueError:
-        n0 = 2
+    n0 = classes
     st.markdown("Name two or more classes, upload a few photos of each (5–10 is plenty), then upload test photos. "
                 "Only a linear classifier is trained: seconds, on a CPU.")
     n = st.number_input("Number of classes", 2, 6, n0, key=f"{kp}_n", help="Two or more.")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos.kit.options import declare, integer, text
+
 NOTEBOOK_SENTENCES = [
     "Dr. Andrews works at Red Cat Labs.",
     "Let's see what part of speech analysis on this sample text looks like.",
@@ -42,21 +44,23 @@ def _metrics_table(m):
     return rows
 
 
-def render(key_prefix: str = "upper_ner", sentence: str = "", preset: str = "0", **_options) -> None:
+# preset: which of the notebook's three sentences starts the box (counted round); sentence: your own instead.
+OPTIONS = declare(sentence=text(""), preset=integer(0))
+
+
+def render(key_prefix: str = "upper_ner", **options: str) -> None:
     import plotly.graph_objects as go
 
     from models.language.tagger import nnp_labels, predict, tag_tokens, tokenize
 
+    o = OPTIONS.parse(options)
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     model, entry = _assets()
     if model is None:
         st.error("The tagger checkpoint is not shipped (python -m models.language.train_tagger).")
         return
-    try:
-        start = NOTEBOOK_SENTENCES[int(preset) % 3]
-    except ValueError:
-        start = NOTEBOOK_SENTENCES[0]
-    st.session_state.setdefault(k("sentence"), sentence or start)
+    start = NOTEBOOK_SENTENCES[o.preset % 3]
+    st.session_state.setdefault(k("sentence"), o.sentence or start)
 
     def _set(s):
         st.session_state[k("sentence")] = s

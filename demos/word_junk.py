@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from demos.kit.options import declare, integer, number, text
+
 NOTEBOOK_WORDS = "opposite, aposite, apposite, xposite, rrwqsite, deposit, idilic, idyllic"
 MAX_INPUT = 2000
 MAX_ITEMS = 40
@@ -56,13 +58,16 @@ def _parse(raw: str) -> tuple[list[str], str | None]:
     return cleaned, note
 
 
-def render(key_prefix: str = "word_junk", words: str = NOTEBOOK_WORDS, seed: str = "0", temperature: str = "1.0",
-           **_options) -> None:
+OPTIONS = declare(words=text(NOTEBOOK_WORDS), seed=integer(0, 0, 1_000_000), temperature=number(1.0, 0.3, 1.5))
+
+
+def render(key_prefix: str = "word_junk", **options: str) -> None:
     import numpy as np
     import plotly.graph_objects as go
 
     from models.language.wordjunk import real_word_rate
 
+    o = OPTIONS.parse(options)
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     try:
         dictionary, ngrams, disc, gen, ents = _assets()
@@ -77,7 +82,7 @@ def render(key_prefix: str = "word_junk", words: str = NOTEBOOK_WORDS, seed: str
                f"one-hot letters → GRU → P(word), trained on real words vs bigram junk; "
                f"{dm['heldout_accuracy_vs_bigram_junk']:.1%} right on held-out words and fresh junk.")
 
-    st.session_state.setdefault(k("words"), str(words))
+    st.session_state.setdefault(k("words"), o.words)
     st.text_input("Strings to score (comma-separated)", key=k("words"), max_chars=5000,
                   help="Any strings; the discriminator says how word-like each looks.")
     items, note = _parse(st.session_state[k("words")])
@@ -102,16 +107,8 @@ def render(key_prefix: str = "word_junk", words: str = NOTEBOOK_WORDS, seed: str
 
     st.markdown("**Making up words**: % of generated strings that are real dictionary words")
     c1, c2 = st.columns(2)
-    try:
-        sd0 = int(seed)
-    except ValueError:
-        sd0 = 0
-    try:
-        t0 = min(max(float(temperature), 0.3), 1.5)
-    except ValueError:
-        t0 = 1.0
-    sd = c1.number_input("Seed", 0, 1_000_000, sd0, key=k("seed"), help="New seed = new samples.")
-    temp = c2.slider("GRU temperature", 0.3, 1.5, t0, 0.1, key=k("temp"),
+    sd = c1.number_input("Seed", 0, 1_000_000, o.seed, key=k("seed"), help="New seed = new samples.")
+    temp = c2.slider("GRU temperature", 0.3, 1.5, o.temperature, 0.1, key=k("temp"),
                      help="Lower = safer, more common-looking words; higher = wilder.")
     rng = np.random.default_rng(int(sd))
     n = 500

@@ -12,6 +12,8 @@ import unicodedata
 
 import streamlit as st
 
+from demos.kit.options import declare, text
+
 DEFAULT_SENTENCE = "a red circle above a small blue square ."
 MAX_CHARS = 200
 MAX_SHOWN = 40  # tokens listed above the table
@@ -205,7 +207,10 @@ def _ecc_panel(k, vocab, rep, tokens):
                    "are read only when <extra> wins. The panel reads the bits alone.")
 
 
-def render(key_prefix: str = "word_reps", sentence: str = DEFAULT_SENTENCE, **_options) -> None:
+OPTIONS = declare(sentence=text(DEFAULT_SENTENCE))
+
+
+def render(key_prefix: str = "word_reps", **options: str) -> None:
     from models.captioning.vocab import UNK, tokenize
 
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
@@ -215,7 +220,7 @@ def render(key_prefix: str = "word_reps", sentence: str = DEFAULT_SENTENCE, **_o
         st.error(f"GloVe vectors unavailable: {e}")
         return
     st.caption(source)
-    st.session_state.setdefault(k("sentence"), str(sentence)[:MAX_CHARS] or DEFAULT_SENTENCE)
+    st.session_state.setdefault(k("sentence"), OPTIONS.parse(options).sentence[:MAX_CHARS] or DEFAULT_SENTENCE)
     st.text_input("A sentence", key=k("sentence"), max_chars=MAX_CHARS,
                   help="Lower-cased and split into words and punctuation, as the captions were.")
     text, notes = _clean(st.session_state[k("sentence")])
