@@ -20,6 +20,21 @@ def missing_demos(deck: Deck) -> list[tuple[Slide, str]]:
     return [(s, seg.demo) for t in deck.talks for s in t.slides for seg in s.demos if not demo_exists(seg.demo)]
 
 
+def undeclared_options(deck: Deck) -> list[tuple[Slide, str, str]]:
+    """(slide, demo, option) for each slide option its demo does not declare in ``OPTIONS`` (see
+    ``demos/kit/options.py``); the demo ignores those, so they are most likely typos."""
+    out = []
+    for t in deck.talks:
+        for s in t.slides:
+            for seg in s.demos:
+                if not demo_exists(seg.demo):
+                    continue
+                declared = getattr(importlib.import_module(f"demos.{seg.demo}"), "OPTIONS", None)
+                if declared is not None:
+                    out += [(s, seg.demo, name) for name in declared.unknown(seg.opts)]
+    return out
+
+
 def plotly_ready() -> None:
     """Finish importing the modules Plotly peeks at before any Plotly figure is built in this thread.
 
