@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -55,6 +56,7 @@ if str(ROOT) not in sys.path:
 
 from deck.nav import slide_url  # noqa: E402
 from deck.parser import load_deck  # noqa: E402
+from deck.rehearse import walk  # noqa: E402
 from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noqa: E402
 from demos.kit.fair_share import WAITING_NOTE  # noqa: E402
 
@@ -91,8 +93,6 @@ def slide_query(slide) -> str:
 
 def walk_every_slide(url: str, proc, max_seconds: float) -> tuple[float, list[str]]:
     from playwright.sync_api import sync_playwright
-
-    from deck.rehearse import walk
 
     deck = load_deck(ROOT / "slides")
     problems = []
@@ -389,8 +389,6 @@ class Visitor:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its children so far (Linux /proc), in seconds."""
-    import os
-
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:

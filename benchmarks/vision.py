@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from deck.serve import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 
 
 def line(name, value, unit):
@@ -70,10 +75,6 @@ SESSION2 = ["convolution", "imagenet", "mnist_cnn", "transfer", "deepdream", "st
 def rss(with_session1: bool = False):
     """Open each Session II demo (and Session I's, if asked) in Chromium against one server (the demo
     harness), press its main action (key ending ``_action``), and read the server's RSS."""
-    import socket
-    import subprocess
-    import urllib.request
-
     from playwright.sync_api import sync_playwright
 
     port = next(p for p in range(8528, 8519, -1) if socket.socket().connect_ex(("127.0.0.1", p)) != 0)
@@ -89,7 +90,6 @@ def rss(with_session1: bool = False):
                 break
             except OSError:
                 time.sleep(0.2)
-        from deck.serve import CHROMIUM_FLAGS, chromium_path
         demos = (SESSION1 if with_session1 else []) + SESSION2
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)

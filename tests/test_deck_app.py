@@ -3,12 +3,16 @@
 The walk discovers slides from the slide files, so a new slide or section needs no new test code.
 """
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from deck import live
+from deck.demo_runner import demo_key_prefix, slide_place
 from deck.parser import load_deck
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,8 +64,6 @@ def test_every_slide_renders(talk_id, section_id, slides):
 
 def press(at: AppTest, key: str) -> AppTest:
     """A presenter's press: the deck ignores a second step within its debounce window."""
-    import time
-
     from deck.moves import STEP_DEBOUNCE_S
 
     time.sleep(STEP_DEBOUNCE_S + 0.05)
@@ -174,9 +176,6 @@ def test_deck_window_publishes_its_position(fixture_deck):
 
 def test_title_slide_does_not_import_torch():
     """The first slide must stay light: run the app in a fresh interpreter and look at sys.modules."""
-    import subprocess
-    import sys
-
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"at = AppTest.from_file({APP!r}, default_timeout=60).run(); "
             "assert not at.exception, at.exception; print('torch' in sys.modules)")
@@ -194,8 +193,6 @@ def test_demo_url_settings_stay_with_their_slide(fixture_deck):
 
 
 def test_demo_key_prefix_names_its_slide():
-    from deck.demo_runner import demo_key_prefix, slide_place
-
     deck = load_deck(ROOT / "slides")
     for talk in deck.talks:
         for slide in talk.slides:
