@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, flush_pause, memo, training_slot
+from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, live_tick, memo, training_slot
 from demos.kit.options import choice, declare, text
 
 STEP_SECONDS = 15.0  # "Step" trains towards the next validation point for at most this long per press
@@ -142,46 +142,46 @@ def _replay(kp, size, player, seed, play_key):
 
     @st.fragment(run_every=every if playing else None)
     def viewer():
-        if st.session_state.get(f"{kp}_playing"):
-            if st.session_state.get(f"{kp}_tick_seen"):
-                st.session_state[idx_key] = min(st.session_state[idx_key] + 1, T)
-            st.session_state[f"{kp}_tick_seen"] = True
-            if st.session_state[idx_key] >= T:
-                st.session_state[f"{kp}_playing"] = False
-                st.session_state[f"{kp}_tick_seen"] = False
-                st.rerun(scope="app")
-        else:
-            st.session_state[f"{kp}_tick_seen"] = False
-        i = st.slider("Move", 0, max(T, 1), key=idx_key, disabled=T == 0,
-                      help="Scrub through the recorded game.")
-        i = min(i, T)
-        t = turns[i]
-        values = dict(zip(t["moves"], t["q"])) if t["q"] is not None else None
-        chosen = t["moves"][t["chosen"]] if t["chosen"] is not None else None
-        left, right = st.columns([3, 2])
-        title = f"move {i} of {T}" + (" (final board)" if chosen is None else "")
-        left.plotly_chart(board_figure(t["board"], t["labels"], values, chosen, title),
-                          key=f"{kp}_board", config={"displayModeBar": False}, width="content")
-        with right:
-            m1, m2 = st.columns(2)
-            m1.metric("Score so far", t["score"])
-            m2.metric("Legal moves", len(t["moves"]))
-            if chosen is not None:
-                j = t["chosen"]
-                m1.metric("Chosen group", f"{t['sizes'][j]} bubbles", help="Outlined in vermilion on the board.")
-                m2.metric("Points for it", f"+{t['gained']}")
-                m1.metric("Reward (columns cleared)", t["cleared"])
-                if t["q"] is not None:
-                    best = max(t["q"])
-                    m2.metric("Agent's Q of this move", f"{t['q'][j]:.2f}",
-                              delta=None if t["q"][j] >= best - 1e-6 else f"{t['q'][j] - best:.2f} vs best",
-                              help="Q = columns cleared + 0.95 × V(board after the move, new columns unknown).")
+        with live_tick(train=False) as tick:  # nothing to train: an animation, paused after each frame
+            if st.session_state.get(f"{kp}_playing"):
+                if st.session_state.get(f"{kp}_tick_seen"):
+                    st.session_state[idx_key] = min(st.session_state[idx_key] + 1, T)
+                st.session_state[f"{kp}_tick_seen"] = True
+                if st.session_state[idx_key] >= T:
+                    st.session_state[f"{kp}_playing"] = False
+                    st.session_state[f"{kp}_tick_seen"] = False
+                    st.rerun(scope="app")
             else:
-                st.success(f"Game over after {T} moves: final score {t['score']}.")
-            st.caption("Heat map: the agent's Q for each legal group (brighter = it likes it more). "
-                       "Singles have no value: they are not moves.")
-        if st.session_state.get(f"{kp}_playing"):
-            flush_pause()
+                st.session_state[f"{kp}_tick_seen"] = False
+            i = st.slider("Move", 0, max(T, 1), key=idx_key, disabled=T == 0,
+                          help="Scrub through the recorded game.")
+            i = min(i, T)
+            t = turns[i]
+            values = dict(zip(t["moves"], t["q"])) if t["q"] is not None else None
+            chosen = t["moves"][t["chosen"]] if t["chosen"] is not None else None
+            left, right = st.columns([3, 2])
+            title = f"move {i} of {T}" + (" (final board)" if chosen is None else "")
+            left.plotly_chart(board_figure(t["board"], t["labels"], values, chosen, title),
+                              key=f"{kp}_board", config={"displayModeBar": False}, width="content")
+            with right:
+                m1, m2 = st.columns(2)
+                m1.metric("Score so far", t["score"])
+                m2.metric("Legal moves", len(t["moves"]))
+                if chosen is not None:
+                    j = t["chosen"]
+                    m1.metric("Chosen group", f"{t['sizes'][j]} bubbles", help="Outlined in vermilion on the board.")
+                    m2.metric("Points for it", f"+{t['gained']}")
+                    m1.metric("Reward (columns cleared)", t["cleared"])
+                    if t["q"] is not None:
+                        best = max(t["q"])
+                        m2.metric("Agent's Q of this move", f"{t['q'][j]:.2f}",
+                                  delta=None if t["q"][j] >= best - 1e-6 else f"{t['q'][j] - best:.2f} vs best",
+                                  help="Q = columns cleared + 0.95 × V(board after the move, new columns unknown).")
+                else:
+                    st.success(f"Game over after {T} moves: final score {t['score']}.")
+                st.caption("Heat map: the agent's Q for each legal group (brighter = it likes it more). "
+                           "Singles have no value: they are not moves.")
+            tick.pause = bool(st.session_state.get(f"{kp}_playing"))
 
     viewer()
 
@@ -311,7 +311,6 @@ def _live(kp):
         tr = st.session_state.get(sk)
         if tr is None:
             return
-        import contextlib
         import time
 
         curve = st.session_state[f"{kp}_curve"]
@@ -320,10 +319,8 @@ def _live(kp):
         target = (tr.games_done // 100 + 1) * 100
         # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
         # happens inside the slot too; a skipped tick redraws the chart it kept (``memo``).
-        slot_cm = training_slot(tr, wait=CLICK_WAIT_S if do_step else TICK_WAIT_S) if training \
-            else contextlib.nullcontext()
-        with slot_cm as slot:
-            if slot:
+        with live_tick(tr, train=training, wait=CLICK_WAIT_S if do_step else TICK_WAIT_S) as tick:
+            if tick:
                 t0 = time.time()
                 budget = STEP_SECONDS if do_step else 0.8  # Step: up to the next validation point
                 while tr.games_done < target and time.time() - t0 < budget:
@@ -335,7 +332,7 @@ def _live(kp):
                 if not do_step:
                     st.session_state[f"{kp}_spent"] = st.session_state.get(f"{kp}_spent", 0.0) + time.time() - t0
             if training:
-                note = slot.note
+                note = tick.note
             if st.session_state.get(f"{kp}_running") and st.session_state.get(f"{kp}_spent", 0.0) >= RUN_SECONDS:
                 st.session_state[f"{kp}_running"] = False  # the per-press cap: other visitors get the CPU back
                 st.session_state[f"{kp}_capped"] = True
@@ -349,8 +346,6 @@ def _live(kp):
             st.plotly_chart(fig, key=f"{kp}_live_chart")
             st.caption(f"Last validation: mean score {curve[-1]['mean_score']:.1f}, "
                        f"mean moves {curve[-1]['mean_moves']:.1f}.")
-        if training:
-            flush_pause()
 
     trainer()
 

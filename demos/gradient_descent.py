@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from demos.kit.options import declare, integer, nearest
 from demos.kit.palette import OKABE_ITO
-from demos.kit.fair_share import flush_pause
+from demos.kit.fair_share import live_tick
 
 LRS = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.22, 0.24, 0.3]
 BATCHES = [1, 2, 5, 10, 20, 50, 100]
@@ -98,17 +98,17 @@ def render(key_prefix: str = "gradient_descent", **options: str) -> None:
 
     @st.fragment(run_every=0.15 if st.session_state[play_key] else None)
     def live():
-        if st.session_state[play_key]:
-            st.session_state[shown_key] = min(n, st.session_state[shown_key] + 1)
-            if st.session_state[shown_key] >= n:
-                st.session_state[play_key] = False
-        shown = st.session_state[shown_key]
-        left, right = st.columns([1.4, 1])
-        left.plotly_chart(surface_figure(data, path, shown), key=f"{kp}_surface", width="stretch")
-        with right:
-            st.plotly_chart(loss_curve(data, path, shown), key=f"{kp}_curve", width="stretch")
-            st.metric("step", f"{shown} / {n}")
-        if st.session_state[play_key]:
-            flush_pause()
+        with live_tick(train=False) as tick:  # nothing to train: an animation, paused after each frame
+            if st.session_state[play_key]:
+                st.session_state[shown_key] = min(n, st.session_state[shown_key] + 1)
+                if st.session_state[shown_key] >= n:
+                    st.session_state[play_key] = False
+            shown = st.session_state[shown_key]
+            left, right = st.columns([1.4, 1])
+            left.plotly_chart(surface_figure(data, path, shown), key=f"{kp}_surface", width="stretch")
+            with right:
+                st.plotly_chart(loss_curve(data, path, shown), key=f"{kp}_curve", width="stretch")
+                st.metric("step", f"{shown} / {n}")
+            tick.pause = bool(st.session_state[play_key])
 
     live()

@@ -12,7 +12,7 @@ import streamlit as st
 
 from demos.kit.options import declare, integer
 
-from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, flush_pause, training_slot
+from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, live_tick, training_slot
 
 OKABE = ["#D55E00", "#009E73", "#0072B2", "#E69F00", "#56B4E9", "#CC79A7"]
 CKPT = "models/artefacts/vision/mnist_cnn_3filters.pt"
@@ -144,7 +144,6 @@ def render(key_prefix: str = "mnist_cnn", **options: str) -> None:
 
     @st.fragment(run_every=0.5 if running else None)
     def live():
-        import contextlib
         import time
 
         run = _state(kp)
@@ -154,20 +153,19 @@ def render(key_prefix: str = "mnist_cnn", **options: str) -> None:
         until = st.session_state.get(f"{kp}_until")
         # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
         # happens inside the slot too; a skipped tick redraws from the figures it kept (``memo``).
-        with training_slot(t) if training else contextlib.nullcontext() as slot:
-            if slot:
+        with live_tick(t, train=training) as tick:
+            if tick:
                 t0 = time.perf_counter()
                 t.step(per_tick if until is None else max(0, min(per_tick, until - t.steps)))
                 st.session_state[f"{kp}_spent"] = st.session_state.get(f"{kp}_spent", 0.0) + time.perf_counter() - t0
             if training:
-                note = slot.note or note
+                note = tick.note or note
                 stop = until is not None and t.steps >= until
                 if until is None and st.session_state.get(f"{kp}_spent", 0.0) >= RUN_SECONDS:
                     stop = True  # the per-press cap: other visitors get the CPU back
                     st.session_state[f"{kp}_capped"] = True
+                tick.pause = not stop
             _draw(kp, run, t, note)
-        if training and not stop:
-            flush_pause()
         if stop:  # the epoch (or the time cap) is done: stop the timer (a full rerun re-declares the
             # fragment without it)
             st.session_state[f"{kp}_running"] = False

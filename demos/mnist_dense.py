@@ -12,7 +12,7 @@ from pathlib import Path
 
 from demos.kit.options import declare, flag
 from demos.kit.palette import DIVERGING, OKABE_ITO
-from demos.kit.fair_share import flush_pause, memo, training_slot
+from demos.kit.fair_share import live_tick, memo
 
 ART = Path(__file__).resolve().parents[1] / "models" / "artefacts" / "basics"
 SLIDE_CLAIM = "around 8-9% error"
@@ -166,20 +166,16 @@ def render(key_prefix: str = "mnist_dense", **options: str) -> None:
 
     @st.fragment(run_every=0.4 if trainer is not None and not trainer.done else None)
     def results():
-        import contextlib
-
         tr = st.session_state.get(live_key)
         training = tr is not None and not tr.done
         # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
         # happens inside the slot too; a skipped tick redraws from what it kept (``memo``).
-        with training_slot(tr) if training else contextlib.nullcontext() as slot:
-            if slot:
+        with live_tick(tr, train=training) as tick:
+            if tick:
                 t0 = time.perf_counter()
                 while time.perf_counter() - t0 < 0.3 and not tr.done:
                     tr.train_batches(100)
-            draw(tr, slot.note if slot is not None else "")
-        if training:
-            flush_pause()
+            draw(tr, tick.note)
 
     def draw(tr, note: str):
         store = st.session_state.setdefault(f"{kp}_memo", {})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from demos.kit.options import choice, declare, flag, integer, number
 from demos.kit.palette import OKABE_ITO
-from demos.kit.fair_share import CLICK_WAIT_S, flush_pause, memo, training_slot
+from demos.kit.fair_share import CLICK_WAIT_S, live_tick, memo, training_slot
 
 SIZE = 200
 MODES = {"adam": "today: Adam, batches of 4,000 pixels", "sgd2016": "2016: SGD + momentum, batches of 5"}
@@ -205,19 +205,15 @@ def render(key_prefix: str = "painting", **options: str) -> None:
 
     @st.fragment(run_every=0.12 if running else None)
     def live():
-        import contextlib
-
         from models.basics.painting import preview_tick
 
         still = [p for p in plist if p.train_seconds < getattr(p, "limit", max_seconds)]
         training = bool(st.session_state.get(run_key)) and bool(still)
         # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
         # happens inside the slot too; a skipped tick shows the pictures it kept.
-        with training_slot(still) if training else contextlib.nullcontext() as slot:
-            pngs = dict(zip(map(id, still), preview_tick(still))) if slot else {}
-            draw(pngs, slot.note if slot is not None else "")
-        if running:
-            flush_pause()
+        with live_tick(still, train=training, pause=running) as tick:
+            pngs = dict(zip(map(id, still), preview_tick(still))) if tick else {}
+            draw(pngs, tick.note)
 
     def draw(pngs, note):
         from models.basics.painting import to_png

@@ -18,7 +18,7 @@ from __future__ import annotations
 from deck.demo_runner import slide_place
 from demos.kit.options import choice, declare, flag, integer, nearest, text
 from demos.kit.palette import OKABE_ITO
-from demos.kit.fair_share import CLICK_WAIT_S, flush_pause, memo, training_slot
+from demos.kit.fair_share import CLICK_WAIT_S, live_tick, memo, training_slot
 
 LR_CHOICES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 L2_CHOICES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -304,7 +304,6 @@ def render(key_prefix: str = "playground", **options: str) -> None:
 
     @st.fragment(run_every=0.3 if running else None)
     def live():
-        import contextlib
         import time
 
         r = st.session_state[run_key]
@@ -312,14 +311,12 @@ def render(key_prefix: str = "playground", **options: str) -> None:
         # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
         # happens inside the slot too, so only a slot's worth of ticks compete with slide changes for the
         # interpreter; a skipped tick redraws from the figures it kept (``memo``).
-        with training_slot(r) if training else contextlib.nullcontext() as slot:
-            if slot:
+        with live_tick(r, train=training) as tick:
+            if tick:
                 t0 = time.perf_counter()
                 while time.perf_counter() - t0 < 0.2 and r.epoch < max_epochs:
                     r.train_epochs(1)
-            draw(r, slot.note if slot is not None else "")
-        if training:
-            flush_pause()
+            draw(r, tick.note)
 
     def draw(r, note: str):
         store = st.session_state.setdefault(f"{kp}_memo", {})

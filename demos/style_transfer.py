@@ -14,7 +14,7 @@ import streamlit as st
 
 from demos.kit.options import declare, integer, text
 
-from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, WAITING_NOTE, flush_pause, memo, training_slot
+from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, WAITING_NOTE, live_tick, memo, training_slot
 
 SETUP_WAIT_S = 30.0  # computing the photo's and the style's features waits this long for a training slot
 
@@ -158,7 +158,6 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
 
     @st.fragment(run_every=0.2 if running else None)
     def live():
-        import contextlib
         import time
 
         r = st.session_state.get(f"{kp}_run")
@@ -179,8 +178,8 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
         training = bool(st.session_state.get(f"{kp}_running"))
         # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing
         # happens inside the slot too; a skipped tick redraws from what it kept (``memo``).
-        with training_slot(g) if training else contextlib.nullcontext() as slot:
-            if slot:
+        with live_tick(g, train=training) as tick:
+            if tick:
                 more = st.session_state.get(f"{kp}_more")
                 n = 2 if more is None else max(0, min(2, more))
                 t0 = time.perf_counter()
@@ -196,11 +195,12 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
 
                 release_memory()
             if training:
-                note = slot.note
+                note = tick.note
                 if st.session_state.get(f"{kp}_more") is None and \
                         st.session_state.get(f"{kp}_spent", 0.0) >= RUN_SECONDS:
                     stop = True  # the per-press cap: other visitors get the CPU back
                     st.session_state[f"{kp}_capped"] = True
+                tick.pause = not stop
             if note:
                 st.caption(note)
             if st.session_state.get(f"{kp}_capped") and not st.session_state.get(f"{kp}_running"):
@@ -217,8 +217,6 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
                            f"TV {h['tv']:.3g}, total {h['total']:.4g}{speed}")
                 st.download_button("Download PNG", result_png, "style-transfer.png", "image/png",
                                    key=f"{kp}_download", help="Save the current result.")
-        if training and not stop:
-            flush_pause()
         if stop:  # ten iterations (or the time cap) done: a full rerun re-declares the fragment without its timer
             st.session_state[f"{kp}_running"] = False
             st.session_state[f"{kp}_more"] = None

@@ -211,3 +211,42 @@ def test_memo_rebuilds_only_for_a_new_owner_or_version():
     assert s1.memo(store, "fig", [a, b], 2, make) == 4
     assert s1.memo(store, "fig", [a, b], 2, make) == 4  # a list of owners compares item by item
     assert s1.memo(store, "fig", [b, a], 2, make) == 5
+
+
+def test_live_tick_trains_in_a_slot_then_pauses_outside_it(slots, monkeypatch):
+    slots(1)
+    events = []
+    monkeypatch.setattr(s1, "flush_pause", lambda: events.append(("pause", s1._shared().in_use())))
+    m = Model()
+    with s1.live_tick(m, train=True) as tick:
+        assert tick and tick.note == ""
+        events.append(("train", s1._shared().in_use()))
+    assert events == [("train", 1), ("pause", 0)]  # the pause comes after the slot is given back
+
+
+def test_live_tick_without_a_free_slot_skips_with_the_note(slots, monkeypatch):
+    slots(1)
+    pauses = []
+    monkeypatch.setattr(s1, "flush_pause", lambda: pauses.append(1))
+    with s1.training_slot(Model()):
+        t0 = time.perf_counter()
+        with s1.live_tick(Model(), train=True, wait=0.05) as tick:
+            assert not tick and tick.note == s1.WAITING_NOTE
+        assert time.perf_counter() - t0 < 1.0
+    assert pauses == [1]
+
+
+def test_live_tick_pause_rules(slots, monkeypatch):
+    slots(1)
+    pauses = []
+    monkeypatch.setattr(s1, "flush_pause", lambda: pauses.append(1))
+    with s1.live_tick(Model(), train=False) as tick:  # not training: no slot taken, no pause
+        assert not tick and tick.note == "" and s1._shared().in_use() == 0
+    with s1.live_tick(train=False, pause=True):  # an animation: pause only
+        pass
+    with s1.live_tick(Model()) as tick:  # the run stops on this tick: no pause
+        tick.pause = False
+    with pytest.raises(RuntimeError):  # an exception (st.rerun included): slot freed, no pause
+        with s1.live_tick(Model()):
+            raise RuntimeError("boom")
+    assert pauses == [1] and s1._shared().in_use() == 0

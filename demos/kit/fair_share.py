@@ -2,7 +2,11 @@
 thread per live demo, and the pause that lets a live fragment's picture reach the browser. No Streamlit here."""
 from __future__ import annotations
 
+import heapq
+import itertools
+import os
 import threading
+import time
 import weakref
 
 from models.device import set_threads
@@ -44,8 +48,6 @@ def flush_pause() -> None:
     server drew 7-8 pictures a second and the browser received 2-3 (the rest were cleared unsent).
     Sleeping here frees the interpreter for one flush cycle; Streamlit does the same before
     ``st.switch_page``'s rerun. With it the browser showed 6.8 pictures a second."""
-    import time
-
     time.sleep(FLUSH_PAUSE_S)
 
 
@@ -65,8 +67,6 @@ _object_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # traine
 def training_slots() -> int:
     """How many training steps may run at once in this process: ``DECK_TRAINING_SLOTS``, else one
     fewer than the CPU cores (at least 1), so one core is always left for drawing slides."""
-    import os
-
     try:
         n = int(os.environ.get(TRAINING_SLOTS_ENV, ""))
     except ValueError:
@@ -82,8 +82,6 @@ class FairSlots:
     that ticks every 0.12 s kept beating one that ticks every 1.5 s to it."""
 
     def __init__(self, n: int):
-        import itertools
-
         self.n = n
         self._free = n
         self._lock = threading.Lock()
@@ -92,9 +90,6 @@ class FairSlots:
         self._arrivals = itertools.count()
 
     def acquire(self, timeout: float | None = None, owner=None) -> bool:
-        import heapq
-        import time
-
         with self._lock:
             if self._free > 0 and not self._waiters:
                 self._free -= 1
@@ -115,8 +110,6 @@ class FairSlots:
             return False
 
     def release(self) -> None:
-        import heapq
-
         with self._lock:
             if self._waiters:
                 entry = heapq.heappop(self._waiters)
@@ -128,8 +121,6 @@ class FairSlots:
                 raise ValueError("FairSlots released more often than acquired")
 
     def _mark(self, owner) -> None:
-        import time
-
         if owner is None:
             return
         self._served[owner] = time.monotonic()
@@ -171,8 +162,6 @@ def _lock_for(obj):
 def reset_training_slots(n: int | None = None) -> None:
     """Forget the shared semaphore (tests; a changed ``DECK_TRAINING_SLOTS``); ``n`` sets the count."""
     global _slots
-    import os
-
     with _slots_lock:
         if n is not None:
             os.environ[TRAINING_SLOTS_ENV] = str(n)
@@ -260,6 +249,43 @@ class training_slot:
 
     def __exit__(self, *exc):
         self._release()
+        return False
+
+
+class live_tick:
+    """One run of a live fragment: the training slot for ``obj`` (when ``train``), then, after the block and
+    outside the slot, the ``flush_pause`` that lets the run's picture reach the browser.
+
+        @st.fragment(run_every=0.2 if running else None)
+        def live():
+            with live_tick(run, train=running) as tick:
+                if tick:                      # a slot was free: train this tick
+                    run.train_epochs(1)
+                draw(run, tick.note)          # inside too: a skipped tick redraws what it kept (``memo``)
+
+    ``tick.note`` says why a wanted slot was not given (``WAITING_NOTE``), else "". ``pause`` (default:
+    ``train``) says whether to pause after the block; a tick that stops the run sets ``tick.pause = False``
+    (no next tick to make room for). No pause after an exception (``st.rerun`` included)."""
+
+    def __init__(self, obj=None, train: bool = True, wait: float = SLOT_WAIT_S, pause: bool | None = None):
+        self.slot = training_slot(obj, wait) if train else None
+        self.pause = bool(train) if pause is None else bool(pause)
+        self.note = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.slot)
+
+    def __enter__(self):
+        if self.slot is not None:
+            self.slot.__enter__()
+            self.note = self.slot.note
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if self.slot is not None:
+            self.slot.__exit__(exc_type, *exc)
+        if self.pause and exc_type is None:
+            flush_pause()
         return False
 
 
