@@ -59,7 +59,8 @@ def test_preprocess_digit_centres_and_inverts():
         M.preprocess_digit(np.zeros((50, 50), np.uint8))
 
 
-@pytest.mark.parametrize("entry", json.loads(MANIFEST.read_text())["artefacts"], ids=lambda e: e["name"])
+@pytest.mark.parametrize("entry", [e for e in json.loads(MANIFEST.read_text())["artefacts"]  # MNIST checkpoints
+                                   if e["name"].startswith("mnist_")], ids=lambda e: e["name"])
 def test_shipped_checkpoints_reach_their_recorded_metric(entry):
     model, cfg, history = M.load(str(ROOT / entry["path"]))
     d = load_mnist()
