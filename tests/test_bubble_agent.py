@@ -1,10 +1,13 @@
 """The agent: features, network, move choice, batched play, training loop, shipped checkpoints."""
-import json
 
 import numpy as np
 import pytest
 import torch
 
+from models import artefacts
+from models import artefacts
+from models import artefacts
+from models import artefacts
 from models.bubble import agent as A
 from models.bubble import engine as E
 from models.bubble import train as T
@@ -110,21 +113,28 @@ def test_one_tick_of_training_lowers_loss_on_a_fixed_batch():
     assert ((tr.net(x) - y) ** 2).mean().item() < before
 
 
-MANIFEST = A.ART_DIR / "manifest.json"
 
 
-@pytest.mark.parametrize("size,n", [("small", 20), ("full", 10)])
-def test_shipped_checkpoint_reproduces_recorded_score(size, n):
-    man = json.loads(MANIFEST.read_text())
+@pytest.mark.parametrize("size", ["small", "full"])
+def test_shipped_checkpoint_replays_every_recorded_test_game(size):
+    """All recorded test games (100 per agent), replayed side by side in one batch (play_batch: one
+    forward pass per move for every live game; ~1 s small, ~10 s full on one thread)."""
+    man = artefacts.read("bubble")
     entry = next(a for a in man["artefacts"] if a["name"] == f"bubble_{size}")
+    m = entry["metrics"]
+    first, last = (int(x) for x in m["test_seeds"].split(".."))
+    want, want_moves = np.array(m["agent_scores"]), np.array(m["agent_moves"])
+    assert len(want) == len(want_moves) == last - first + 1 == 100
     net, meta = A.load_checkpoint(size)
-    res = A.play_batch(range(1_000_000_000, 1_000_000_000 + n), size, "agent", net)
-    got = np.array([r["score"] for r in res])
-    want = np.array(entry["metrics"]["agent_scores"][:n])
-    # greedy play is deterministic; allow a rare float tie flipping one game
-    assert (got == want).mean() >= 0.9
-    assert abs(got.mean() - want.mean()) <= 0.1 * want.mean()
-    assert entry["metrics"]["agent_mean_score"] > entry["metrics"]["greedy_mean_score"]
+    res = A.play_batch(range(first, last + 1), size, "agent", net)
+    got, got_moves = np.array([r["score"] for r in res]), np.array([r["moves"] for r in res])
+    # greedy play is deterministic given the weights (every game matched when this was written); a
+    # float tie broken differently on another CPU may change one or two games, no more
+    assert (got == want).sum() >= 98 and (got_moves == want_moves).sum() >= 98, np.nonzero(got != want)
+    assert got.mean() == pytest.approx(m["agent_mean_score"], rel=0.01)
+    assert m["agent_mean_score"] == pytest.approx(want.mean(), abs=0.01)      # the figure is these games'
+    assert (m["agent_max_score"], m["agent_min_score"]) == (want.max(), want.min())
+    assert m["agent_mean_score"] > m["greedy_mean_score"]
     assert meta["games"] == entry["games"]
 
 

@@ -4,11 +4,11 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from models.language import manifest
+from models import artefacts
 from models.language.charrnn import CharGRU, CharRNNConfig, Vocab, corpus, evaluate, load_checkpoint, sample
 
 torch.set_num_threads(1)
-ENTRIES = sorted(manifest.entries("charrnn_"), key=lambda e: e["metrics"]["iteration"])
+ENTRIES = sorted(artefacts.entries("language", "charrnn_"), key=lambda e: e["metrics"]["iteration"])
 
 
 def test_corpus_is_shakespeare_split_90_10():
@@ -46,15 +46,15 @@ def test_checkpoints_shipped_in_training_order():
     assert len(ENTRIES) >= 4
     losses = [e["metrics"]["val_loss_nats_per_char"] for e in ENTRIES]
     assert losses[0] > 2.5 and losses[-1] < 1.7          # gibberish at the start, much better at the end
-    assert sum(manifest.path_of(e).stat().st_size for e in ENTRIES) < 20e6
+    assert sum(artefacts.path_of(e).stat().st_size for e in ENTRIES) < 20e6
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e["name"] for e in ENTRIES])
 def test_checkpoint_reproduces_recorded_val_loss(entry):
     """Every shipped char-RNN checkpoint (iterations 20 ... last), reloaded and scored again."""
-    model, vocab, meta = load_checkpoint(manifest.path_of(entry))
+    model, vocab, meta = load_checkpoint(artefacts.path_of(entry))
     _, _, val = corpus()
-    assert evaluate(model, val) == pytest.approx(entry["metrics"]["val_loss_nats_per_char"], abs=0.01)
+    assert evaluate(model, val) == pytest.approx(entry["metrics"]["val_loss_nats_per_char"], abs=2e-3)
     assert meta["iteration"] == entry["metrics"]["iteration"]
 
 
@@ -77,11 +77,11 @@ def test_poetry_demo_controls():
     assert not at.exception and any("last 500" in i.value for i in at.info)
 
 
-GPT_ENTRIES = manifest.entries("chargpt_")
+GPT_ENTRIES = artefacts.entries("language", "chargpt_")
 
 
 def test_a_transformer_checkpoint_is_shipped():
-    assert GPT_ENTRIES and all(manifest.path_of(e).exists() for e in GPT_ENTRIES)
+    assert GPT_ENTRIES and all(artefacts.path_of(e).exists() for e in GPT_ENTRIES)
 
 
 def test_chargpt_shapes_and_sampling():
@@ -100,11 +100,11 @@ def test_chargpt_checkpoint_reproduces_recorded_val_loss():
     from models.language.chargpt import evaluate_gpt, load_gpt
 
     e = GPT_ENTRIES[-1]
-    model, _, meta = load_gpt(manifest.path_of(e))
+    model, _, meta = load_gpt(artefacts.path_of(e))
     _, _, val = corpus()
     assert evaluate_gpt(model, val) == pytest.approx(e["metrics"]["val_loss_nats_per_char"], abs=0.01)
     # "similar parameter count" to the shipped char-RNN: within 25%
-    rnn, _, _ = load_checkpoint(manifest.path_of(sorted(manifest.entries("charrnn_"),
+    rnn, _, _ = load_checkpoint(artefacts.path_of(sorted(artefacts.entries("language", "charrnn_"),
                                                          key=lambda e: e["metrics"]["iteration"])[-1]))
     n_gpt, n_rnn = (sum(p.numel() for p in m.parameters()) for m in (model, rnn))
     assert 0.75 < n_gpt / n_rnn < 1.25, (n_gpt, n_rnn)
@@ -117,7 +117,7 @@ def test_poetry_demo_transformer_row():
     assert any("GPT" in c.value for c in at.caption)
     from models.language.chargpt import load_gpt, sample_gpt
 
-    model, vocab, _ = load_gpt(manifest.path_of(GPT_ENTRIES[-1]))
+    model, vocab, _ = load_gpt(artefacts.path_of(GPT_ENTRIES[-1]))
     expected = "HAMLET\n" + "".join(sample_gpt(model, vocab, "HAMLET\n", length=60, temperature=0.8, seed=1))
     assert len(at.code) == 2 and at.code[1].value.rstrip() == expected.rstrip()   # the slide's defaults
 

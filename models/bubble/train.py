@@ -23,11 +23,16 @@ The 2016 loop, batched:
 * Every --test-every games the greedy agent plays the validation seeds 2000000000+j; the curve
   (games played vs mean score) and the best checkpoint by that validation score are kept. The
   benchmark seeds 1000000000+j are never used for selection.
+* --select-games N (the shipped full-board agent: 100): at the end, the two candidates -- that best
+  checkpoint and the run's last one -- play N validation games each and the better is kept as the
+  checkpoint (``select_checkpoint``). A few periodic validation games are a noisy ranking; N more
+  settle it. --select-only runs just this step on a finished run's files.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -268,6 +273,67 @@ def measure_speed(size="full", seconds=20.0, parallel=DEFAULT_PARALLEL, threads=
     return out if details else out["games_per_s"]
 
 
+def validation_mean(net, size: str, n_games: int, seed0: int = VALID_SEED0) -> float:
+    """Mean score of the float32 net, greedy, on validation seeds seed0 .. seed0 + n_games - 1."""
+    res = A.play_batch(range(seed0, seed0 + n_games), size, "agent", net)
+    return float(np.mean([r["score"] for r in res]))
+
+
+def candidate_paths(out) -> dict:
+    """The selection's candidates for checkpoint ``out``: {"best": <stem>.best.pt, "last": <stem>.last.pt}.
+
+    Training writes the best checkpoint by the periodic validation to ``out`` itself; the selection
+    first keeps it as ``.best.pt`` (an ``out`` that already carries a selection is the previous pick,
+    and the ``.best.pt`` beside it is then the candidate)."""
+    out = Path(out)
+    return {"best": out.with_suffix(".best.pt"), "last": out.with_suffix(".last.pt")}
+
+
+def selection_sentence(fig: dict, validation_games) -> str:
+    """The selection in words, for the manifest's "data" (``validation_games``: the periodic
+    validation's size, which picked the best candidate)."""
+    seed0 = int(fig["seeds"].split("..")[0])
+    seeds = f"seeds {seed0}-{(seed0 + fig['n_games'] - 1) % 1000:03d}"
+    against = f"on {fig['n_games']} validation games, {seeds}: mean {fig['chosen_valid_mean']:.1f} " \
+              f"against {fig['other_valid_mean']:.1f}"
+    if fig["chosen"] == "last":
+        return (f"the run's last one: picked between it and the best by the {validation_games}-game validation "
+                f"({fig['other_games']:,} games) {against}")
+    return (f"the best by the {validation_games}-game validation: picked between it and the run's last one "
+            f"({fig['other_games']:,} games) {against}")
+
+
+def select_checkpoint(out, n_games: int = 100, seed0: int = VALID_SEED0) -> dict:
+    """Keep the better of the run's two candidates on ``n_games`` validation games, as ``out``.
+
+    Candidates: the best checkpoint by the periodic validation and the run's last one (see
+    ``candidate_paths``). Each plays the same validation seeds greedily with its float32 net; the higher
+    mean wins (a tie goes to the last one, which trained longer). The winner is written to ``out``
+    with ``selection`` (a sentence), ``selection_figures`` and ``valid`` in its meta. Returns the figures.
+    """
+    out = Path(out)
+    paths = candidate_paths(out)
+    if out.exists() and "selection" not in A.load_checkpoint(out)[1]:
+        shutil.copyfile(out, paths["best"])             # a fresh best-by-validation checkpoint
+    missing = [f"{k} ({p})" for k, p in paths.items() if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"cannot select for {out}: no {' and no '.join(missing)}; "
+                                "the selection needs the training run's files")
+    cand = {k: A.load_checkpoint(p) for k, p in paths.items()}
+    means = {k: validation_mean(net, meta["size"], n_games, seed0) for k, (net, meta) in cand.items()}
+    chosen = "last" if means["last"] >= means["best"] else "best"
+    other = "best" if chosen == "last" else "last"
+    figures = dict(n_games=n_games, seeds=f"{seed0}..{seed0 + n_games - 1}", chosen=chosen,
+                   chosen_games=cand[chosen][1]["games"], chosen_valid_mean=round(means[chosen], 2),
+                   other=other, other_games=cand[other][1]["games"], other_valid_mean=round(means[other], 2))
+    k = cand["best"][1].get("args", {}).get("test_games", "?")
+    net, meta = cand[chosen]
+    meta = dict(meta, selection=selection_sentence(figures, k), selection_figures=figures,
+                valid=dict(games=meta["games"], mean_score=means[chosen], n_games=n_games))
+    A.save_checkpoint(out, net, meta)
+    return figures
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", choices=list(E.SIZES), default="small")
@@ -288,7 +354,16 @@ def main(argv=None):
                     help="arithmetic of the self-play look-ahead (int8 falls back to fp32 without oneDNN int8)")
     ap.add_argument("--learner", choices=["auto", "thread", "serial"], default="auto",
                     help="Adam steps on a second thread (auto: if there are 2+ cores) or between ticks")
+    ap.add_argument("--select-games", type=int, default=0,
+                    help="at the end keep the better of the best-by-validation and the last checkpoint on "
+                         "this many validation games (0: keep the best by the periodic validation)")
+    ap.add_argument("--select-only", action="store_true",
+                    help="no training: run only the selection on --out's candidates (--select-games, default 100)")
     args = ap.parse_args(argv)
+    if args.select_games < 0:
+        ap.error("--select-games must be 0 or more")
+    if args.select_only:
+        return _select(Path(args.out) if args.out else A.checkpoint_path(args.size), args.select_games or 100, ap)
 
     set_threads(args.threads)
     out = Path(args.out) if args.out else A.checkpoint_path(args.size)
@@ -338,6 +413,19 @@ def main(argv=None):
                 A.save_checkpoint(last, tr.net, meta, tr.opt)
     tr.stop_learner()
     print(f"done: {tr.games_done} games, best validation mean score {best:.1f} -> {out}")
+    if args.select_games:
+        _select(out, args.select_games, ap)
+
+
+def _select(out: Path, n_games: int, ap) -> dict:
+    try:
+        fig = select_checkpoint(out, n_games)
+    except FileNotFoundError as e:
+        ap.exit(2, f"{e}\n")
+    print(f"selection on {n_games} validation games: kept the {fig['chosen']} checkpoint "
+          f"({fig['chosen_games']} games, mean {fig['chosen_valid_mean']:.1f}) over the {fig['other']} one "
+          f"({fig['other_games']} games, mean {fig['other_valid_mean']:.1f}) -> {out}")
+    return fig
 
 
 if __name__ == "__main__":
