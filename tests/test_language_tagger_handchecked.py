@@ -1,8 +1,9 @@
 """The UPPER-CASE tagger against labels spaCy did not make: the hand-checked set, its recorded scores re-checked."""
 import pytest
 import torch
+from streamlit.testing.v1 import AppTest
 
-from models.language import manifest
+from models import artefacts
 from models.language.tagger import (HANDCHECKED, label_marked, load_handchecked, load_tagger, main, parse_marked,
                                     score_handchecked)
 
@@ -10,7 +11,7 @@ torch.set_num_threads(1)
 
 
 def _entry(name):
-    ents = [e for e in manifest.entries(name) if e["name"] == name]
+    ents = [e for e in artefacts.entries("language", name) if e["name"] == name]
     assert ents, f"{name} is listed in models/artefacts/language/manifest.json"
     return ents[0]
 
@@ -39,7 +40,7 @@ def test_file_labels_are_the_hand_marks():
 
 def test_recorded_scores_recompute():
     e = _entry("tagger_handchecked")
-    got = score_handchecked(load_tagger(manifest.path_of(_entry("tagger_bigru"))), load_handchecked())
+    got = score_handchecked(load_tagger(artefacts.path_of(_entry("tagger_bigru"))), load_handchecked())
     assert set(got) == set(e["metrics"])
     for k, v in e["metrics"].items():
         assert got[k] == pytest.approx(v, abs=1e-4), k
@@ -52,3 +53,15 @@ def test_cli_needs_an_action(capsys):
     with pytest.raises(SystemExit):
         main(["--handchecked", "/nonexistent/marked.txt"])
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_demo_shows_hand_label_scores_and_says_spacy_mixed_is_by_construction():
+    at = AppTest.from_string("from demos.upper_ner import render\nrender(key_prefix='hc', preset='0')",
+                             default_timeout=90).run()
+    assert not at.exception
+    md = " ".join(x.value for x in at.markdown)
+    assert "1.0 *by construction*" in md and "labelled by hand for this deck, not by spaCy" in md
+    m = _entry("tagger_handchecked")["metrics"]
+    table = at.dataframe[-1].value
+    assert list(table["text case"]) == ["mixed", "UPPER", "lower", "any (case-blind)"]
+    assert list(table["F1"]) == [m["spacy_mixed_f1"], m["spacy_UPPER_f1"], m["spacy_lower_f1"], m["rnn_f1"]]
