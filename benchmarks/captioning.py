@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from models import artefacts  # noqa: E402
 from models.captioning import decoders, infer, shipped  # noqa: E402
 
 APP = f"""
@@ -65,7 +66,7 @@ def main():
             ms = infer.time_one_caption(model, ts.pooled[5], ts.regions[5], repeats=9)
             out[f"caption_ms_{key}"] = round(ms, 1)
             slowest = max(slowest, ms)
-    arts = {a["name"]: a for a in shipped.manifest()["artefacts"]}
+    arts = artefacts.by_name("captioning")
     out["train_s_total"] = round(sum(arts[n]["train_seconds"] for n in decoders.DECODERS), 1)
     out["caption_ms"] = round(slowest, 1)
     warm, cold = slide_times()

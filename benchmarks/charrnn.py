@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from models.language import manifest  # noqa: E402
+from models import artefacts  # noqa: E402
 from models.language.charrnn import corpus, load_checkpoint, sample  # noqa: E402
 
 
@@ -37,22 +37,22 @@ def full_val_loss(model, ids, window=1024, batch=32):
 
 def main():
     torch.set_num_threads(1)
-    entries = sorted(manifest.entries("charrnn_"), key=lambda e: e["metrics"]["iteration"])
+    entries = sorted(artefacts.entries("language", "charrnn_"), key=lambda e: e["metrics"]["iteration"])
     if not entries:
         sys.exit("no char-RNN checkpoints in the manifest")
     _, _, val = corpus()
     losses = {}
     for e in entries[-2:]:                      # the best is one of the last ones; earlier are far worse
-        model, _, _ = load_checkpoint(manifest.path_of(e))
+        model, _, _ = load_checkpoint(artefacts.path_of(e))
         losses[e["name"]] = full_val_loss(model, val)
     best = min(losses, key=losses.get)
     print(f"best_val_loss {losses[best]:.4f} nats/char  # {best}, full validation split")
-    model, vocab, _ = load_checkpoint(manifest.path_of(entries[-1]))
+    model, vocab, _ = load_checkpoint(artefacts.path_of(entries[-1]))
     list(sample(model, vocab, "HAMLET\n", length=50, seed=0))           # warm-up
     t = time.perf_counter()
     n = len("".join(sample(model, vocab, "HAMLET\n", length=2000, temperature=0.8, seed=0)))
     print(f"sample_chars_per_s {n / (time.perf_counter() - t):.0f} chars/s")
-    mb = sum(manifest.path_of(e).stat().st_size for e in entries) / 1e6
+    mb = sum(artefacts.path_of(e).stat().st_size for e in entries) / 1e6
     print(f"checkpoints_mb {mb:.2f} MB  # {len(entries)} checkpoints")
 
 

@@ -29,13 +29,13 @@ def _glove():
 
 @st.cache_resource(show_spinner="Loading the Shakespeare embedding...")
 def _own():
-    from models.language import manifest
+    from models import artefacts
     from models.language.embeddings import load_embedding
 
-    ents = manifest.entries("embedding_shakespeare")
+    ents = artefacts.entries("language", "embedding_shakespeare")
     if not ents:
         return None, None
-    return load_embedding(manifest.path_of(ents[0])), ents[0]
+    return load_embedding(artefacts.path_of(ents[0])), ents[0]
 
 
 def _own_section(key_prefix, qa, qb, qc, w):

@@ -25,13 +25,13 @@ PROBES = {
 def _models():
     import torch
 
-    from models.language import manifest
+    from models import artefacts
     from models.language.autoencoder import Autoencoder
 
     out = {}
-    for e in manifest.entries("autoencoder_"):
+    for e in artefacts.entries("language", "autoencoder_"):
         m = Autoencoder()
-        m.load_state_dict(torch.load(manifest.path_of(e), map_location="cpu", weights_only=True))
+        m.load_state_dict(torch.load(artefacts.path_of(e), map_location="cpu", weights_only=True))
         m.eval()
         out[e["name"]] = (m, e)
     return out

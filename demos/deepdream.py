@@ -104,7 +104,7 @@ def render(key_prefix: str = "deepdream", **options: str) -> None:
             st.download_button("Download PNG", _png(result["image"]), "deepdream.png", "image/png",
                                key=f"{kp}_download", help="Save the dreamed picture.")
         else:
-            from models.vision.manifest import ROOT
+            from models.artefacts import ROOT
 
             path = ROOT / READY
             if path.exists():

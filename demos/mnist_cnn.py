@@ -43,7 +43,7 @@ def _new_run(kp, seed: int, pretrained: bool):
     import torch
 
     from models.vision import mnist_cnn as mc
-    from models.vision.manifest import ROOT
+    from models.artefacts import ROOT
 
     d = _data()
     torch.manual_seed(seed)

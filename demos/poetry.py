@@ -19,15 +19,14 @@ MAX_PRIME = 500
 @st.cache_resource(show_spinner="Loading the char-RNN checkpoints...")
 def _checkpoints():
     """[(label, model, vocab, meta)] in training order."""
-    import torch
-
-    from models.language import manifest
+    from models import artefacts
+    from models.device import set_threads
     from models.language.charrnn import load_checkpoint
 
-    torch.set_num_threads(1)
+    set_threads("single")
     out = []
-    for e in sorted(manifest.entries("charrnn_"), key=lambda e: e["metrics"]["iteration"]):
-        model, vocab, meta = load_checkpoint(manifest.path_of(e))
+    for e in sorted(artefacts.entries("language", "charrnn_"), key=lambda e: e["metrics"]["iteration"]):
+        model, vocab, meta = load_checkpoint(artefacts.path_of(e))
         label = f"iteration {meta['iteration']:,} ({meta['epochs']:.2f} epochs) · val loss {meta['val_loss']:.3f}"
         out.append((label, model, vocab, meta))
     return out
@@ -36,16 +35,15 @@ def _checkpoints():
 @st.cache_resource(show_spinner="Loading the small transformer...")
 def _gpt():
     """(model, vocab, meta, manifest entry) of the shipped character GPT, or None."""
-    import torch
-
-    from models.language import manifest
+    from models import artefacts
+    from models.device import set_threads
     from models.language.chargpt import load_gpt
 
-    torch.set_num_threads(1)
-    ents = manifest.entries("chargpt_")
+    set_threads("single")
+    ents = artefacts.entries("language", "chargpt_")
     if not ents:
         return None
-    model, vocab, meta = load_gpt(manifest.path_of(ents[-1]))
+    model, vocab, meta = load_gpt(artefacts.path_of(ents[-1]))
     return model, vocab, meta, ents[-1]
 
 

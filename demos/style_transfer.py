@@ -167,7 +167,7 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
         i1.image(photo_png, caption="photo", width="stretch")
         i2.image(style_png, caption=f"style: {style_name}", width="stretch")
         if r is None:
-            from models.vision.manifest import ROOT
+            from models.artefacts import ROOT
 
             if (ROOT / READY).exists():
                 i3.image(str(ROOT / READY), width="stretch",

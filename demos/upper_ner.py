@@ -21,17 +21,16 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 
 @st.cache_resource(show_spinner="Loading spaCy and the BiGRU tagger...")
 def _assets():
-    import torch
-
-    from models.language import manifest
+    from models import artefacts
+    from models.device import set_threads
     from models.language.tagger import load_spacy, load_tagger
 
-    torch.set_num_threads(1)
-    ents = manifest.entries("tagger_bigru")
+    set_threads("single")
+    ents = artefacts.entries("language", "tagger_bigru")
     if not ents:
         return None, None
     load_spacy()
-    return load_tagger(manifest.path_of(ents[0])), ents[0]
+    return load_tagger(artefacts.path_of(ents[0])), ents[0]
 
 
 def _metrics_table(m):

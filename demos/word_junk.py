@@ -19,18 +19,19 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 def _assets():
     import torch
 
-    from models.language import manifest
+    from models import artefacts
+    from models.device import set_threads
     from models.language.wordjunk import (Discriminator, NGram, WordGenerator, load_dictionary,
                                           split_dictionary)
 
-    torch.set_num_threads(1)
+    set_threads("single")
     words = load_dictionary()
     train, _ = split_dictionary(words)
     ngrams = {name: NGram(n, train) for n, name in ((1, "unigram"), (2, "bigram"), (3, "trigram"))}
-    ents = {e["name"]: e for e in manifest.entries("wordjunk_")}
+    ents = {e["name"]: e for e in artefacts.entries("language", "wordjunk_")}
     disc, gen = Discriminator(), WordGenerator()
-    disc.load_state_dict(torch.load(manifest.path_of(ents["wordjunk_discriminator"]), weights_only=True))
-    gen.load_state_dict(torch.load(manifest.path_of(ents["wordjunk_generator"]), weights_only=True))
+    disc.load_state_dict(torch.load(artefacts.path_of(ents["wordjunk_discriminator"]), weights_only=True))
+    gen.load_state_dict(torch.load(artefacts.path_of(ents["wordjunk_generator"]), weights_only=True))
     return set(words), ngrams, disc.eval(), gen.eval(), ents
 
 

@@ -1,4 +1,3 @@
-import json
 from pathlib import Path
 
 import numpy as np
@@ -6,13 +5,13 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from models import artefacts
 from models.data.mnist import load_mnist
 from models.basics import mnist_dense as M
 from basics_helpers import fig, trace
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
-MANIFEST = ROOT / "models" / "artefacts" / "basics" / "manifest.json"
 
 
 def test_models_match_the_notebook():
@@ -59,8 +58,7 @@ def test_preprocess_digit_centres_and_inverts():
         M.preprocess_digit(np.zeros((50, 50), np.uint8))
 
 
-@pytest.mark.parametrize("entry", [e for e in json.loads(MANIFEST.read_text())["artefacts"]  # MNIST checkpoints
-                                   if e["name"].startswith("mnist_")], ids=lambda e: e["name"])
+@pytest.mark.parametrize("entry", artefacts.entries("basics", "mnist_"), ids=lambda e: e["name"])
 def test_shipped_checkpoints_reach_their_recorded_metric(entry):
     model, cfg, history = M.load(str(ROOT / entry["path"]))
     d = load_mnist()
@@ -72,7 +70,7 @@ def test_shipped_checkpoints_reach_their_recorded_metric(entry):
 
 
 def test_dense_checkpoint_matches_the_slide_claim():
-    entry = {e["name"]: e for e in json.loads(MANIFEST.read_text())["artefacts"]}["mnist_dense_sgd"]
+    entry = artefacts.by_name("basics")["mnist_dense_sgd"]
     assert 0.06 <= 1 - entry["metrics"]["test_accuracy"] <= 0.11  # slide: "around 8-9% error"
 
 

@@ -5,9 +5,6 @@ import pytest
 import torch
 
 from models import artefacts
-from models import artefacts
-from models import artefacts
-from models import artefacts
 from models.bubble import agent as A
 from models.bubble import engine as E
 from models.bubble import train as T

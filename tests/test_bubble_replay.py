@@ -4,6 +4,7 @@ import json
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from models import artefacts
 from models.bubble import agent as A
 from models.bubble import engine as E
 
@@ -131,5 +132,5 @@ def test_feature_planes_view_is_colour_symmetric():
 def test_training_curve_of_shipped_checkpoint_is_shown():
     at = app("compare", size="small")
     fig = json.loads(at.get("plotly_chart")[1].proto.spec)
-    entry = next(a for a in A.load_manifest()["artefacts"] if a["name"] == "bubble_small")
+    entry = artefacts.entry("bubble", "bubble_small")
     assert fig["data"][0]["y"] == [c["mean_score"] for c in entry["curve"]]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from models import artefacts
 from models.captioning import decoders, infer, scenes
 from models.captioning import shipped as shipped_mod
 from models.captioning.vocab import START, STOP, Vocab, tokenize
@@ -203,7 +204,7 @@ def test_training_writes_a_checkpoint_per_epoch_and_resumes(tmp_path):
 
 @pytest.mark.parametrize("name", shipped_mod.ALL)
 def test_shipped_checkpoint_reproduces_its_recorded_bleu4(name):
-    ent = shipped_mod.entry(name)
+    ent = artefacts.entry("captioning", name)
     assert ent and ent["command"].startswith("python -m models.captioning.train")
     model, vocab, _ = shipped_mod.load_decoder(name)
     ts = shipped_mod.load_test_set()
@@ -212,7 +213,7 @@ def test_shipped_checkpoint_reproduces_its_recorded_bleu4(name):
 
 
 def test_every_decoder_clearly_beats_the_blind_baseline_and_the_best_reaches_half():
-    arts = {a["name"]: a for a in shipped_mod.manifest()["artefacts"]}
+    arts = artefacts.by_name("captioning")
     blind = arts["blind"]["metrics"]["test_bleu4"]
     scores = [arts[n]["metrics"]["test_bleu4"] for n in decoders.DECODERS]
     assert all(s > blind + 0.1 for s in scores), (scores, blind)
@@ -300,6 +301,7 @@ def test_real_format_pipeline_end_to_end(tmp_path):
     from PIL import Image
 
     from models.captioning import features, shipped
+    from models.captioning.ship import ship
     from models.captioning.train import train
 
     images = tmp_path / "images"
@@ -322,7 +324,7 @@ def test_real_format_pipeline_end_to_end(tmp_path):
     run = tmp_path / "run"
     train("gru", out, run, epochs=1, batch=8, log=lambda s: None)
     art = tmp_path / "art"
-    shipped.ship(run, out, {"gru": "python -m models.captioning.train --decoder gru --epochs 1"}, art=art)
+    ship(run, out, {"gru": "python -m models.captioning.train --decoder gru --epochs 1"}, art=art)
     ts = shipped.load_test_set_from(art / "test_features.npz")
     assert len(ts) == 2 and ts.names == ["pic12.jpg", "pic13.jpg"] and ts.images_dir == str(images.resolve())
     entry = json.loads((art / "manifest.json").read_text())["artefacts"][-1]

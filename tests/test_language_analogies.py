@@ -110,11 +110,11 @@ def test_count_embedding_on_toy_corpus():
 
 
 def test_shipped_shakespeare_embedding_reproduces_metric(emb):
-    from models.language import manifest
+    from models import artefacts
     from models.language.embeddings import google_analogy_path, load_embedding, shared_questions
 
-    entry = manifest.entries("embedding_shakespeare")[0]
-    own = load_embedding(manifest.path_of(entry))
+    entry = artefacts.entries("language", "embedding_shakespeare")[0]
+    own = load_embedding(artefacts.path_of(entry))
     assert len(own.words) == entry["metrics"]["vocab"] == 10_000
     qs = shared_questions(own, read_google_analogies(google_analogy_path()))
     assert len(qs) == entry["metrics"]["shared_questions"]

@@ -9,7 +9,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from models.data.mnist import load_mnist
-from models.language import manifest
+from models import artefacts
 from models.language.autoencoder import Autoencoder, prepare_upload, reconstruction_errors, roc_curve
 
 torch.set_num_threads(1)
@@ -41,7 +41,7 @@ def test_prepare_upload_centres_dark_on_light_digit():
     assert prepare_upload(Image.new("RGB", (50, 50), "white")).max() == 0
 
 
-ENTRIES = manifest.entries("autoencoder_")
+ENTRIES = artefacts.entries("language", "autoencoder_")
 
 
 def test_all_checkpoints_shipped():
@@ -54,7 +54,7 @@ def test_all_checkpoints_shipped():
 def test_checkpoint_reproduces_recorded_metrics(entry):
     d = load_mnist()
     m = Autoencoder()
-    m.load_state_dict(torch.load(manifest.path_of(entry), map_location="cpu", weights_only=True))
+    m.load_state_dict(torch.load(artefacts.path_of(entry), map_location="cpu", weights_only=True))
     err, _ = reconstruction_errors(m, d.x_test)
     assert err.mean() == pytest.approx(entry["metrics"]["test_mse"], abs=2e-4)
     assert err.mean() < 0.05                           # an untrained net is ~0.23

@@ -6,17 +6,17 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from models.language import manifest
+from models import artefacts
 from models.data.glove import load_glove
 from models.language.tagger import (BiGRUTagger, dialogue_sentences, encode_tokens, load_tagger, nnp_labels,
                                     pad_batch, predict, prf, tag_tokens, tokenize)
 
 torch.set_num_threads(1)
-ENTRY = (manifest.entries("tagger_bigru") or [None])[0]
+ENTRY = (artefacts.entries("language", "tagger_bigru") or [None])[0]
 
 
 def test_the_tagger_is_shipped():
-    assert ENTRY is not None and manifest.path_of(ENTRY).exists()
+    assert ENTRY is not None and artefacts.path_of(ENTRY).exists()
 
 
 def test_dialogue_sentences_drop_speaker_lines_and_split():
@@ -50,9 +50,9 @@ def test_tagger_shapes_and_frozen_glove():
 
 
 def test_shipped_tagger_reproduces_heldout_f1_in_every_case():
-    held = json.loads((manifest.ARTEFACTS / "tagger_heldout.json").read_text())
+    held = json.loads((artefacts.folder("language") / "tagger_heldout.json").read_text())
     assert len(held) == ENTRY["metrics"]["heldout_sentences"]
-    model = load_tagger(manifest.path_of(ENTRY))
+    model = load_tagger(artefacts.path_of(ENTRY))
     gold = [h["nnp"] for h in held]
     for case, f in (("mixed", lambda w: w), ("lower", str.lower), ("UPPER", str.upper)):
         pred = predict(model, [[f(w) for w in h["tokens"]] for h in held])
@@ -63,7 +63,7 @@ def test_shipped_tagger_reproduces_heldout_f1_in_every_case():
 
 
 def test_shipped_spacy_upper_score_recomputes_on_a_sample():
-    held = json.loads((manifest.ARTEFACTS / "tagger_heldout.json").read_text())[:150]
+    held = json.loads((artefacts.folder("language") / "tagger_heldout.json").read_text())[:150]
     gold = [h["nnp"] for h in held]
     pred = [nnp_labels(tag_tokens([w.upper() for w in h["tokens"]], h["spaces"])) for h in held]
     assert prf(gold, pred)["f1"] == pytest.approx(ENTRY["metrics"]["spacy_UPPER_f1"], abs=0.12)   # 150 of the sentences

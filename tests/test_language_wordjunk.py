@@ -6,7 +6,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from models.language import manifest
+from models import artefacts
 from models.language.wordjunk import (DICT_PATH, Discriminator, NGram, WordGenerator, encode_batch,
                                       load_dictionary, real_word_rate, split_dictionary)
 
@@ -48,12 +48,12 @@ def test_models_forward():
     assert out == g.generate(5, seed=1)
 
 
-ENTS = {e["name"]: e for e in manifest.entries("wordjunk_")}
+ENTS = {e["name"]: e for e in artefacts.entries("language", "wordjunk_")}
 
 
 def _load(cls, name):
     m = cls()
-    m.load_state_dict(torch.load(manifest.path_of(ENTS[name]), weights_only=True))
+    m.load_state_dict(torch.load(artefacts.path_of(ENTS[name]), weights_only=True))
     return m.eval()
 
 

@@ -7,7 +7,7 @@ from PIL import Image
 from models.vision import deepdream as dd
 from models.data.images import fit_within, sample
 from models.vision.inception import load_inception, run_to
-from models.vision.manifest import ROOT, entries
+from models.artefacts import ROOT, by_name
 
 torch.set_num_threads(1)
 
@@ -40,7 +40,7 @@ def test_octaves_and_progress_callback(net):
 
 
 def test_shipped_example_reproduces(net):
-    rec = entries()["deepdream_example"]
+    rec = by_name("vision")["deepdream_example"]
     shipped = np.asarray(Image.open(ROOT / rec["path"]).convert("RGB"), dtype=float)
     cat = sample("cat (Chelsea)")
     out = dd.dream(net, cat, "mixed_3", steps=20, step_size=0.015)

@@ -5,7 +5,7 @@ import torch
 
 from models.data.mnist import load_mnist
 from models.vision import mnist_cnn as mc
-from models.vision.manifest import ROOT, entries
+from models.artefacts import ROOT, by_name
 
 torch.set_num_threads(1)
 
@@ -39,7 +39,7 @@ def test_trainer_is_seeded_and_learns(data):
 
 
 def test_shipped_checkpoint_reproduces_recorded_metric(data):
-    rec = entries()["mnist_cnn_3filters"]
+    rec = by_name("vision")["mnist_cnn_3filters"]
     model = mc.load(ROOT / rec["path"])
     err = mc.test_error(model, data.x_test, data.y_test)
     assert abs(err - rec["metrics"]["test_error"]) < 0.002
@@ -50,7 +50,7 @@ def test_cnn_beats_session1_dense_model(data):
     dense = mc.load_dense_baseline()
     assert dense is not None, "Session I's dense checkpoint should be on this branch"
     dense_err = mc.test_error(dense, data.x_test, data.y_test)
-    rec = entries()["mnist_cnn_3filters"]["metrics"]
+    rec = by_name("vision")["mnist_cnn_3filters"]["metrics"]
     assert abs(dense_err - rec["session1_dense_sgd_test_error"]) < 0.002
     assert rec["test_error"] < dense_err  # "lower error rate"
 

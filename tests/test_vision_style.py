@@ -7,7 +7,7 @@ from PIL import Image
 from models.vision import style as sty
 from models.data.images import fit_within, sample
 from models.vision.inception import load_inception
-from models.vision.manifest import ROOT, entries
+from models.artefacts import ROOT, by_name
 
 torch.set_num_threads(1)
 
@@ -54,7 +54,7 @@ def test_fast_paths_stylise():
 
 
 def test_shipped_example_loss_reproduces(net):
-    rec = entries()["style_transfer_example"]
+    rec = by_name("vision")["style_transfer_example"]
     assert Image.open(ROOT / rec["path"]).size == (256, 170)
     g = sty.GatysTransfer(net, sample("cat (Chelsea)"), sty.style_sample("swirls (drawn by code)"), 256)
     first = g.step(1)

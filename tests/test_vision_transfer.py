@@ -9,7 +9,7 @@ from PIL import Image
 from models.vision import inception as inc
 from models.vision import transfer as tr
 from models.data.images import sample
-from models.vision.manifest import entries
+from models.artefacts import by_name
 
 torch.set_num_threads(1)
 
@@ -44,7 +44,7 @@ def test_cnn_features_beat_raw_pixels_as_recorded():
     _, y = tr.lfw()
     cnn = tr.cross_validate(tr.load_cached_features(), y)
     raw = tr.cross_validate(tr.raw_pixels(), y)
-    rec = entries()["lfw_inception_v3_features"]["metrics"]
+    rec = by_name("vision")["lfw_inception_v3_features"]["metrics"]
     assert cnn["mean"] > raw["mean"]
     assert abs(cnn["mean"] - rec["cv5_accuracy_cnn"]) <= 0.01 and abs(raw["mean"] - rec["cv5_accuracy_raw_pixels"]) <= 0.01
     assert len(cnn["decision"]) == 200 and ((cnn["decision"] > 0) == (y == 1)).mean() > 0.95

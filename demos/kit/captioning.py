@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 SHIP_HINT = ("The captioning files are not shipped here (models/artefacts/captioning/); "
-             "make them with python -m models.captioning.train and python -m models.captioning.shipped.")
+             "make them with python -m models.captioning.train and python -m models.captioning.ship.")
 
 
 def available() -> bool:
@@ -64,9 +64,9 @@ def picture(i: int, size: int = 160) -> np.ndarray:
 
 
 def manifest_entry(name: str) -> dict:
-    from models.captioning.shipped import entry
+    from models import artefacts
 
-    return entry(name) or {}
+    return artefacts.entry("captioning", name) or {}
 
 
 def words(vocab, ids) -> str:

@@ -14,12 +14,12 @@ held out. The notebook evaluated on its validation split; we report the 1,000 he
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from models import artefacts
 from models.device import set_threads
 
 BATCHES_PER_EPOCH = 781  # 50,000 / 64, as the notebook's generator
@@ -237,9 +237,6 @@ def main(argv=None):
     if args.save:
         save(tr, args.save)
         if args.manifest:
-            import os
-
-            man = json.load(open(args.manifest)) if os.path.exists(args.manifest) else {"artefacts": []}
             entry = {"name": f"mnist_{args.variant}", "path": args.save,
                      "command": f"python -m models.basics.mnist_dense --variant {args.variant}"
                                 + (f" --epochs {args.epochs}" if args.epochs else "")
@@ -248,9 +245,7 @@ def main(argv=None):
                      "metrics": {"test_accuracy": round(tr.history[-1]["val_acc"], 4),
                                  "test_loss": round(tr.history[-1]["val_loss"], 4)},
                      "trained_on": "CPU, 1 thread", "train_seconds": round(tr.seconds, 1)}
-            man["artefacts"] = [a for a in man["artefacts"] if a["name"] != entry["name"]] + [entry]
-            with open(args.manifest, "w") as f:
-                json.dump(man, f, indent=1)
+            artefacts.record("basics", entry, manifest=args.manifest)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Why these choices (the 2016 slides):
 """
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -26,12 +25,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from models import artefacts
+
 from . import engine as E
 
 GAMMA = 0.95
 # torch 2.13 says quantized tensors will go in a future release; int8_available() then turns int8 off
 warnings.filterwarnings("ignore", message="torch.quantize_per_tensor, torch.quantize_per_channel")
-ART_DIR = Path(__file__).resolve().parents[1] / "artefacts" / "bubble"
+ART_DIR = artefacts.folder("bubble")
 
 
 def features(boards: np.ndarray) -> np.ndarray:
@@ -347,8 +348,3 @@ def load_checkpoint(size_or_path="full", with_optimizer=False):
     if with_optimizer:
         return net, meta, blob.get("optimizer")
     return net, meta
-
-
-def load_manifest() -> dict:
-    p = ART_DIR / "manifest.json"
-    return json.loads(p.read_text()) if p.exists() else {"artefacts": []}

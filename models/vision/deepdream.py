@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from models import artefacts
 from models.device import set_threads
 
 DEFAULT_LAYER = "mixed_3"
@@ -92,9 +93,7 @@ def main(argv=None):
     if args.out:
         Image.fromarray(out).save(args.out, quality=88)
     if args.out and args.manifest:
-        from models.vision.manifest import record
-
-        record(args.manifest, {
+        artefacts.record("vision", {
             "name": "deepdream_example",
             "path": args.out,
             "command": f"python -m models.vision.deepdream --sample '{args.sample}' --layer {args.layer} "
@@ -103,7 +102,7 @@ def main(argv=None):
             "metrics": {"mean_abs_change": round(change, 2), "seed": 0},
             "trained_on": "CPU, 1 thread (no training: gradient ascent on the picture)",
             "train_seconds": round(secs, 1),
-        })
+        }, manifest=args.manifest)
 
 
 if __name__ == "__main__":

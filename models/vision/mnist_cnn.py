@@ -20,12 +20,14 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from models import artefacts
 from models.device import set_threads
 
 BATCHES_PER_EPOCH = 781  # the notebook's epoch (50,000 / 64), as Session I counts it
@@ -123,9 +125,7 @@ def train_cnn(data, cfg: TrainConfig) -> MnistCNN:
 
 def load_dense_baseline(root=None):
     """Session I's dense 784->10 SGD model (the previous slide's), or None when it is not shipped."""
-    from pathlib import Path
-
-    path = Path(root or Path(__file__).resolve().parents[2]) / DENSE_CHECKPOINT
+    path = Path(root or artefacts.ROOT) / DENSE_CHECKPOINT
     if not path.exists():
         return None
     from models.basics.mnist_dense import load as load_dense
@@ -176,9 +176,7 @@ def main(argv=None):
     print(f"cnn ({n_params(cnn)} params) test error {cnn_err:.3f}; Session I dense SGD {dense_err:.3f}; "
           f"train {secs:.1f} s -> {args.out}")
     if args.manifest:
-        from models.vision.manifest import record
-
-        record(args.manifest, {
+        artefacts.record("vision", {
             "name": "mnist_cnn_3filters",
             "path": args.out,
             "command": f"python -m models.vision.mnist_cnn --epochs {args.epochs} --lr {args.lr} --batch {args.batch} "
@@ -188,7 +186,7 @@ def main(argv=None):
                         "session1_dense_sgd_test_error": round(dense_err, 4)},
             "trained_on": "CPU, 1 thread",
             "train_seconds": round(secs, 1),
-        })
+        }, manifest=args.manifest)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from models import artefacts
 from models.device import set_threads
 
 CONTENT_LAYER = "mixed_3"
@@ -208,9 +209,7 @@ def main(argv=None):
     if args.out:
         Image.fromarray(g.image()).save(args.out, quality=90)
     if args.out and args.manifest:
-        from models.vision.manifest import record
-
-        record(args.manifest, {
+        artefacts.record("vision", {
             "name": "style_transfer_example",
             "path": args.out,
             "command": f"python -m models.vision.style --content '{args.content}' --style '{args.style}' "
@@ -221,7 +220,7 @@ def main(argv=None):
                         "s_per_iteration": round(secs / args.iterations, 3)},
             "trained_on": "CPU, 1 thread (no training: L-BFGS on the picture)",
             "train_seconds": round(secs, 1),
-        })
+        }, manifest=args.manifest)
 
 
 if __name__ == "__main__":

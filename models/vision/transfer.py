@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from models import artefacts
 from models.device import set_threads
 
 LFW_SIZE = 139  # input size for the 25×25 LFW crops
@@ -87,9 +88,7 @@ def predict_with_distance(clf, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_cached_features(path: str | None = None) -> np.ndarray:
-    from models.vision.manifest import ROOT
-
-    return np.load(ROOT / (path or FEATURES_PATH))["features"].astype(np.float32)
+    return np.load(artefacts.ROOT / (path or FEATURES_PATH))["features"].astype(np.float32)
 
 
 def main(argv=None):
@@ -110,9 +109,7 @@ def main(argv=None):
     raw = cross_validate(raw_pixels(), y)
     print(f"features {feats.shape} in {secs:.1f} s; 5-fold CV accuracy: CNN {cnn['mean']:.3f}, raw {raw['mean']:.3f}")
     if args.manifest:
-        from models.vision.manifest import record
-
-        record(args.manifest, {
+        artefacts.record("vision", {
             "name": "lfw_inception_v3_features",
             "path": args.out,
             "command": "python -m models.vision.transfer",
@@ -121,7 +118,7 @@ def main(argv=None):
             "metrics": {"cv5_accuracy_cnn": round(cnn["mean"], 4), "cv5_accuracy_raw_pixels": round(raw["mean"], 4)},
             "trained_on": "CPU, 1 thread (feature extraction; no training of the CNN)",
             "train_seconds": round(secs, 1),
-        })
+        }, manifest=args.manifest)
 
 
 if __name__ == "__main__":
