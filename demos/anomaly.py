@@ -11,7 +11,6 @@ import streamlit as st
 from demos.kit.options import choice, declare, integer
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-MAX_UPLOAD_BYTES = 10_000_000
 PROBES = {
     "test": "a test digit (never trained on)",
     "shifted": "the same digit moved 7 pixels right",
@@ -75,18 +74,12 @@ def _probe(kind: str, x_test):
 
 
 def _load_upload(up):
-    """(image (28, 28) or None, error message or None, notices) for an uploaded file.
+    """(image (28, 28) or None, error message or None, notices) for an uploaded file, decoded by the deck's
+    one upload decoder (``demos.kit.images``)."""
+    from demos.kit.images import decode_upload
 
-    Decoding goes through the shared checks (``models.data.images``): empty, not an image,
-    truncated and decompression bombs are refused with a message; huge photos are downscaled."""
-    from models.data.images import ImageError, load_image_bytes
-
-    data = up.getvalue()
-    if len(data) > MAX_UPLOAD_BYTES:
-        return None, f"That file is {len(data) / 1e6:.1f} MB; please upload an image under 10 MB.", []
-    try:
-        img = load_image_bytes(data, up.name[:80])
-    except ImageError as err:
+    img, err = decode_upload(up)
+    if err:
         return None, f"{err} (A PNG or JPEG of one digit works best.)", []
     from PIL import Image
 

@@ -13,6 +13,8 @@ this many seconds per painter; default 60), ``seed``.
 """
 from __future__ import annotations
 
+import hashlib
+
 from demos.kit.options import choice, declare, flag, integer, number
 from demos.kit.palette import OKABE_ITO
 from demos.kit.fair_share import CLICK_WAIT_S, live_tick, memo, training_slot
@@ -52,27 +54,25 @@ def _cached_sample(name: str):
     return load(name, SIZE)
 
 
-def _cached_upload(data: bytes, name: str):
-    """(size×size×3 float photo, notices). Raises ``ImageError`` (a ValueError) with a message to show.
-
-    Decoding goes through the shared checks (``models.data.images``): empty, not an image,
-    truncated, decompression bombs refused; huge photos downscaled with a notice."""
+def _cached_upload(up):
+    """(size×size×3 float photo or None, notices, error message or None) for an uploaded file, decoded by the
+    deck's one upload decoder (``demos.kit.images``), then centre-cropped and resized."""
     import streamlit as st
 
+    from demos.kit.images import decode_upload
+
     @st.cache_data(show_spinner=False, max_entries=8)
-    def load(data: bytes, name: str, size: int):
+    def square(rgb, size: int):
         import numpy as np
 
         from models.basics.painting import square_resize
-        from models.data.images import ImageError, load_image_bytes
 
-        img = load_image_bytes(data, name)
-        h, w = img.array.shape[:2]
-        if min(h, w) < 8:
-            raise ImageError(f"'{name}' is only {w}×{h} pixels; use at least 8×8.")
-        return square_resize(img.array.astype(np.float32) / 255.0, size), img.notices
+        return square_resize(rgb.astype(np.float32) / 255.0, size)
 
-    return load(data, name, SIZE)
+    img, err = decode_upload(up)
+    if err:
+        return None, [], err
+    return square(img.array, SIZE), img.notices, None
 
 
 def _config_controls(kp: str, tag: str, o, pre: str):
@@ -134,8 +134,6 @@ def _loss_figure(painters, labels):
 
 
 def render(key_prefix: str = "painting", **options: str) -> None:
-    import hashlib
-
     import streamlit as st
 
     kp = key_prefix
@@ -149,14 +147,13 @@ def render(key_prefix: str = "painting", **options: str) -> None:
         up = top[1].file_uploader("your photo (PNG/JPEG, centre-cropped to 200×200)", key=f"{kp}_upload",
                                   help="Any photo; it is centre-cropped to a square and resized to 200×200.")
         if up is not None:
-            data = up.getvalue()
-            try:
-                img, notices = _cached_upload(data, up.name)
-                img_id = "upload-" + hashlib.sha1(data).hexdigest()[:12]
+            img, notices, err = _cached_upload(up)
+            if err:  # the message names the file and says what is wrong
+                st.error(f"{err} Showing the cat instead.")
+            else:
+                img_id = "upload-" + hashlib.sha1(up.getvalue()).hexdigest()[:12]
                 for note in notices:
                     top[1].info(note, icon="ℹ️")
-            except ValueError as e:  # ImageError: its message names the file and says what is wrong
-                st.error(f"{e} Showing the cat instead.")
         if img is None:
             photo, img_id = "chelsea", "chelsea"
     if img is None:

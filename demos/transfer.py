@@ -32,13 +32,13 @@ def _cached_lfw():
 @st.cache_data(show_spinner="Inception-v3 features of an uploaded photo…", max_entries=256)
 def _image_features(data: bytes, name: str):
     """(2048-d features, thumbnail, error, notices) for one uploaded file."""
-    from models.data.images import ImageError, fit_within, load_image_bytes
+    from demos.kit.images import decode_bytes
+    from models.data.images import fit_within
     from models.vision.inception import features
 
-    try:
-        img = load_image_bytes(data, name)
-    except ImageError as err:
-        return None, None, str(err), []
+    img, err = decode_bytes(data, name)
+    if err:
+        return None, None, err, []
     notices = [f"'{name}': {note}" for note in img.notices]  # e.g. a huge photo was downscaled
     return features(inception(), [img.array])[0], fit_within(img.array, 160), None, notices
 

@@ -102,8 +102,8 @@ def test_upload_reader_handles_bad_files():
 
     img, msg = _read_upload(_Upload(b"this is not an image at all"))
     assert img is None and "not an image" in msg
-    img, msg = _read_upload(_Upload(b"\0" * 11_000_000))
-    assert img is None and "under 10 MB" in msg
+    img, msg = _read_upload(_Upload(b""))  # the deck's one decoder (demos.kit.images) answers for the demo
+    assert img is None and "empty" in msg and "one digit works best" in msg
     a = np.zeros((60, 40), np.uint8)
     a[10:50, 18:22] = 255
     img, msg = _read_upload(_Upload(_png(a)))

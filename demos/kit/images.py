@@ -1,7 +1,10 @@
-"""One picture picker for every Session II demo: a built-in sample, an upload, or the camera.
+"""The one upload decoder of the deck, and one picture picker for every Session II demo: a built-in sample,
+an upload, or the camera.
 
-The checks themselves (not an image, corrupt, huge, greyscale/CMYK/alpha) are in
-``models.data.images``; this module only draws the widgets and shows their messages.
+Every demo that takes a picture decodes it here (``decode_upload`` / ``decode_bytes``), so every upload gets
+the same checks and messages. The checks themselves (empty, not an image, corrupt or truncated, decompression
+bombs refused, huge photos downscaled, greyscale/CMYK/alpha converted) are in ``models.data.images``; this
+module caches the result, draws the widgets and shows the messages.
 """
 from __future__ import annotations
 
@@ -10,22 +13,26 @@ import streamlit as st
 SOURCES = ("Sample photo", "Upload", "Camera")
 
 
+MAX_NAME_CHARS = 80  # of a file name echoed in a message
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
-def _decode(data: bytes, name: str):
+def decode_bytes(data: bytes, name: str):
+    """(LoadedImage (RGB uint8 ``.array``, ``.notices``) or None, error message or None) for uploaded bytes."""
     from models.data.images import ImageError, load_image_bytes
 
     try:
-        img = load_image_bytes(data, name)
+        img = load_image_bytes(data, name[:MAX_NAME_CHARS])
     except ImageError as err:
         return None, str(err)
     return img, None
 
 
 def decode_upload(uploaded):
-    """(LoadedImage or None, error message or None) for a Streamlit UploadedFile."""
+    """(LoadedImage or None, error message or None) for a Streamlit UploadedFile (None: nothing uploaded)."""
     if uploaded is None:
         return None, None
-    return _decode(uploaded.getvalue(), uploaded.name)
+    return decode_bytes(uploaded.getvalue(), uploaded.name)
 
 
 def show_notices(img) -> None:

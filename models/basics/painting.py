@@ -33,7 +33,6 @@ from models.device import set_threads
 PRESETS = {"simple": (1, 5), "wider": (1, 20), "twoply": (2, 10), "deep": (7, 20)}
 PRESET_LABELS = {"simple": "Simple 1×5", "wider": "Wider 1×20", "twoply": "Two-ply 2×10", "deep": "Deep 7×20"}
 SAMPLE_IMAGES = ("chelsea", "astronaut", "coffee", "rocket")
-MAX_UPLOAD_PIXELS = 50_000_000  # refuse decoding anything larger (decompression-bomb guard)
 
 
 # ----------------------------------------------------------------------------------------------- images
@@ -80,29 +79,6 @@ def sample_image(name: str = "chelsea", size: int = 200) -> np.ndarray:
     if name == "chelsea":
         img = img[0:300, 40:340]
     return square_resize(img, size)
-
-
-def load_upload(data: bytes, size: int = 200) -> np.ndarray:
-    """Decode uploaded bytes as an image, square-crop and resize. Raises ValueError with a clear message."""
-    from PIL import Image, UnidentifiedImageError
-
-    if not data:
-        raise ValueError("the file is empty")
-    try:
-        pil = Image.open(io.BytesIO(data))
-        w, h = pil.size
-        if w * h > MAX_UPLOAD_PIXELS:
-            raise ValueError(f"the image is {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is "
-                             f"{MAX_UPLOAD_PIXELS / 1e6:.0f} MP")
-        pil.draft("RGB", (size * 2, size * 2))  # JPEG: decode at reduced size, cheap for huge photos
-        pil = pil.convert("RGB")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValueError("the image is too large to decode safely") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
-        raise ValueError(f"this file is not an image I can read ({type(e).__name__})") from None
-    if min(pil.size) < 8:
-        raise ValueError(f"the image is only {pil.size[0]}×{pil.size[1]} pixels; use at least 8×8")
-    return square_resize(np.asarray(pil, dtype=np.float32) / 255.0, size)
 
 
 # ----------------------------------------------------------------------------------------------- inputs
