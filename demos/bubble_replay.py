@@ -12,6 +12,9 @@ and running score; scrubber, step, play/pause with speed.
 """
 from __future__ import annotations
 
+import copy
+import time
+
 import streamlit as st
 
 from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, live_tick, memo, training_slot
@@ -54,9 +57,9 @@ def _recorded(size, seed0, n):
     """Per-seed scores that models.bubble.evaluate recorded for the shipped checkpoint, or None."""
     import pandas as pd
 
-    from models.bubble import agent as A
+    from models import artefacts
 
-    entry = next((a for a in A.load_manifest()["artefacts"] if a["name"] == f"bubble_{size}"), None)
+    entry = artefacts.entry("bubble", f"bubble_{size}")
     m = entry and entry["metrics"]
     if not m or seed0 != 1_000_000_000 or n > len(m.get("greedy_scores", [])):
         return None
@@ -252,9 +255,9 @@ def _training_curve(kp, size):
     """The shipped checkpoint's own training curve, from the manifest."""
     import plotly.graph_objects as go
 
-    from models.bubble import agent as A
+    from models import artefacts
 
-    entry = next((a for a in A.load_manifest()["artefacts"] if a["name"] == f"bubble_{size}"), None)
+    entry = artefacts.entry("bubble", f"bubble_{size}")
     if not entry or not entry.get("curve"):
         return
     c = entry["curve"]
@@ -301,7 +304,6 @@ def _live(kp):
         st.session_state[f"{kp}_lerr"] = None
         net = None
         if st.session_state.get(f"{kp}_lstart") == "checkpoint":
-            import copy
             net = copy.deepcopy(_net("small")[0])
         tr = T.Trainer("small", parallel=32, seed=s % 1000, net=net)
         st.session_state[sk] = tr
@@ -332,7 +334,6 @@ def _live(kp):
         tr = st.session_state.get(sk)
         if tr is None:
             return
-        import time
 
         curve = st.session_state[f"{kp}_curve"]
         note = ""

@@ -17,14 +17,8 @@ from demos.kit.options import choice, declare, flag, integer
 MODES = {"greedy": "Greedy (most likely word)", "sampled": "Sampled (temperature)", "beam": "Beam search"}
 
 
-def _decoders():
-    from models.captioning import decoders
-
-    return decoders.DECODERS
-
-
 # image: clamped to the test set's size in render; mode: greedy, or sampled when one decoder is shown.
-OPTIONS = declare(decoder=choice(_decoders, None), untrained=flag(False), image=integer(3, 0),
+OPTIONS = declare(decoder=choice(C.decoder_names, None), untrained=flag(False), image=integer(3, 0),
                   mode=choice(MODES, None))
 
 

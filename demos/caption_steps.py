@@ -14,15 +14,8 @@ import streamlit as st
 from demos.kit import captioning as C
 from demos.kit.options import choice, declare, flag, integer
 
-
-def _decoders():
-    from models.captioning import decoders
-
-    return decoders.DECODERS
-
-
 # image: clamped to the test set's size in render
-OPTIONS = declare(decoder=choice(_decoders, "gru"), image=integer(7, 0), mode=choice(["forced", "free"], "forced"),
+OPTIONS = declare(decoder=choice(C.decoder_names, "gru"), image=integer(7, 0), mode=choice(["forced", "free"], "forced"),
                   untrained=flag(False))
 
 

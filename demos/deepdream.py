@@ -8,6 +8,7 @@ Fair share: a dream runs in one of the process's training slots (``training_slot
 from __future__ import annotations
 
 import io
+import time
 
 import streamlit as st
 
@@ -38,8 +39,6 @@ OPTIONS = declare(layer=choice(_layers, "mixed_3"), steps=integer(20, 1, 100), s
 
 
 def render(key_prefix: str = "deepdream", **options: str) -> None:
-    import time
-
     from demos.kit.images import image_input
     from demos.kit.inception import inception
     from models.vision.inception import SLIM_NAMES

@@ -8,6 +8,8 @@ Fair share: each refresh's steps run in one of the process's training slots (``t
 """
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from demos.kit.options import declare, integer
@@ -144,8 +146,6 @@ def render(key_prefix: str = "mnist_cnn", **options: str) -> None:
 
     @st.fragment(run_every=0.5 if running else None)
     def live():
-        import time
-
         run = _state(kp)
         t = run["trainer"]
         stop, note = False, st.session_state.pop(f"{kp}_note", "")

@@ -8,6 +8,7 @@ retrains the chosen variant from scratch on the slide.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from demos.kit.options import declare, flag
@@ -132,8 +133,6 @@ OPTIONS = declare(hidden=flag(False), adam=flag(False), draw=flag(True))
 
 
 def render(key_prefix: str = "mnist_dense", **options: str) -> None:
-    import time
-
     import numpy as np
     import streamlit as st
 

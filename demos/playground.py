@@ -15,6 +15,11 @@ link". URL values win over the slide's options.
 """
 from __future__ import annotations
 
+import hashlib
+import io
+import time
+from urllib.parse import urlencode
+
 from deck.demo_runner import slide_place
 from demos.kit.options import choice, declare, flag, integer, nearest, text
 from demos.kit.palette import OKABE_ITO
@@ -68,8 +73,6 @@ def colourise(v):
 
 def network_picture(run, n: int = 40, thumb: int = 46):
     """One PNG: a column of thumbnails per layer (inputs, hidden layers, output), links coloured by weight."""
-    import io
-
     import numpy as np
     from PIL import Image, ImageDraw
 
@@ -154,9 +157,6 @@ def loss_figure(run):
 
 
 def render(key_prefix: str = "playground", **options: str) -> None:
-    import hashlib
-    from urllib.parse import urlencode
-
     import streamlit as st
 
     from models.basics.playground import (ACTIVATIONS, DATASETS, FEATURE_LABELS, FEATURES, MAX_LAYERS,
@@ -304,8 +304,6 @@ def render(key_prefix: str = "playground", **options: str) -> None:
 
     @st.fragment(run_every=0.3 if running else None)
     def live():
-        import time
-
         r = st.session_state[run_key]
         training = bool(st.session_state.get(playing)) and r.epoch < max_epochs
         # One of the process's training slots, or skip this tick: many visitors, few cores. The drawing

@@ -9,6 +9,7 @@ optimises for at most ``RUN_SECONDS`` (60 s) per press; pictures are at most 512
 from __future__ import annotations
 
 import io
+import time
 
 import streamlit as st
 
@@ -158,8 +159,6 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
 
     @st.fragment(run_every=0.2 if running else None)
     def live():
-        import time
-
         r = st.session_state.get(f"{kp}_run")
         store = st.session_state.setdefault(f"{kp}_memo", {})
         i1, i2, i3 = st.columns(3)
@@ -239,8 +238,6 @@ def _loss_fig(history):
 
 
 def _fast(kp, photo, style_rgb):
-    import time
-
     from models.vision import style as sty
 
     st.caption("**Pretrained feed-forward networks, not trained by us**: Magenta's multi-style network "

@@ -5,6 +5,8 @@ to score; default: the notebook's list), ``seed``, ``temperature``.
 """
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from demos.kit.options import declare, integer, number, text
@@ -37,8 +39,6 @@ def _assets():
 
 def _parse(raw: str) -> tuple[list[str], str | None]:
     """Split on commas/whitespace; report what was changed or dropped."""
-    import re
-
     if not raw.strip():
         return [], "Type some strings to score, separated by commas."
     note = None

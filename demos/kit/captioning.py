@@ -1,11 +1,20 @@
 """Shared loaders for the captioning demos (shipped decoders, test features, the picture encoder)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
 SHIP_HINT = ("The captioning files are not shipped here (models/artefacts/captioning/); "
              "make them with python -m models.captioning.train and python -m models.captioning.ship.")
+
+
+def decoder_names() -> list[str]:
+    """The four decoder families, in the talk's order (for the demos' ``decoder`` option)."""
+    from models.captioning import decoders
+
+    return decoders.DECODERS
 
 
 def available() -> bool:
@@ -49,8 +58,6 @@ def picture(i: int, size: int = 160) -> np.ndarray:
     if spec:
         return render(scene_from_json(spec), size)
     if ts.images_dir:  # real data (Flickr / COCO): the picture from the folder it was featurised from
-        from pathlib import Path
-
         from PIL import Image
 
         from models.data.images import ImageError, load_image_bytes
