@@ -5,6 +5,7 @@ camera); the checks live here so they can be unit-tested without Streamlit:
 
 * not an image / a corrupt or truncated file  -> ``ImageError`` with a sentence a person can read;
 * more than 40 megapixels or wider/taller than 10,000 px -> downscaled, with a notice;
+* more than ``REFUSE_PIXELS`` (about 179 megapixels, Pillow's decompression-bomb limit) -> refused;
 * greyscale, palette, CMYK, 16-bit, transparent (alpha) -> converted to RGB, with a notice;
 * EXIF orientation (phone photos) -> applied.
 """
@@ -19,7 +20,10 @@ from PIL import Image, ImageOps
 
 MAX_PIXELS = 40_000_000  # above this we downscale (and say so)
 MAX_SIDE = 10_000  # a side longer than this is downscaled too
-REFUSE_PIXELS = 400_000_000  # beyond this we refuse to even decode (decompression bombs)
+# Beyond this we refuse to decode (decompression bombs). It is Pillow's own limit: Image.open raises
+# DecompressionBombError above 2 x Image.MAX_IMAGE_PIXELS (about 179 MP with Pillow's default), so a larger
+# figure here could never be reached; the check below keeps the rule if Pillow's default changes.
+REFUSE_PIXELS = 2 * (Image.MAX_IMAGE_PIXELS or 89_478_485)
 DOWNSCALE_TO = 2048  # longest side after a forced downscale
 
 
@@ -75,14 +79,15 @@ def load_image_bytes(data: bytes, name: str = "upload") -> LoadedImage:
     try:
         img = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        raise ImageError(f"'{name}' is far too large to open safely.") from None
+        raise ImageError(f"'{name}' is far too large to open safely (over {REFUSE_PIXELS / 1e6:.0f} megapixels).") from None
     except Exception:
         raise ImageError(
             f"'{name}' is not an image this app can read (try a JPEG, PNG, WebP, GIF, BMP or TIFF)."
         ) from None
     w, h = img.size
     if w * h > REFUSE_PIXELS:
-        raise ImageError(f"'{name}' is {w}×{h} = {w * h / 1e6:.0f} megapixels: too large to open safely.")
+        raise ImageError(f"'{name}' is {w}×{h} = {w * h / 1e6:.0f} megapixels: too large to open safely "
+                         f"(the limit is {REFUSE_PIXELS / 1e6:.0f}).")
     notices: list[str] = []
     big = w * h > MAX_PIXELS or max(w, h) > MAX_SIDE
     try:
