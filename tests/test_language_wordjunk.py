@@ -74,8 +74,12 @@ def test_shipped_generator_beats_ngrams():
     m = ENTS["wordjunk_generator"]["metrics"]
     gen = _load(WordGenerator, "wordjunk_generator")
     words = load_dictionary()
-    rate = real_word_rate(gen.generate(2000, seed=123), words)
-    assert rate == pytest.approx(m["real_word_rate"], abs=0.03)      # 2,000 of the recorded 10,000 samples
+    samples = gen.generate(m["samples"], seed=m["sample_seed"])      # all the recorded samples (~7 s)
+    assert len(samples) == m["samples"] == 10_000
+    assert real_word_rate(samples, words) == pytest.approx(m["real_word_rate"], abs=2e-3)
+    _, val = split_dictionary(words)
+    held = set(val)
+    assert np.mean([w in held for w in samples]) == pytest.approx(m["heldout_word_rate"], abs=2e-3)
     assert m["real_word_rate"] > m["trigram_real_word_rate"] > m["bigram_real_word_rate"] > m["unigram_real_word_rate"]
     _, val = split_dictionary(words)
     with torch.no_grad():
