@@ -146,3 +146,16 @@ def test_tagger_heldout_set_is_what_the_training_command_holds_out():
 
     pred = [nnp_labels(tag_tokens(h["tokens"], h["spaces"])) for h in held]
     assert prf([h["nnp"] for h in held], pred)["f1"] == pytest.approx(m["spacy_mixed_f1"], abs=1e-4)
+
+
+# -- captioning: vocab.json and test_features.npz (the decoders' BLEU re-checks use both) ---------
+
+
+def test_captioning_vocab_and_test_features_match_their_entries():
+    from models.captioning.shipped import load_test_set, load_vocab
+
+    v, ts = load_vocab(), load_test_set()
+    ev, et = entry("captioning", "vocab"), entry("captioning", "test_features")
+    assert (len(v), v.n_base) == (ev["words"], ev["base_words"])
+    assert len(ts) == len(ts.captions) == len(ts.scenes) == et["pictures"]
+    assert ts.pooled.shape == (et["pictures"], 2048) and ts.regions.shape[::2] == (et["pictures"], 256)
