@@ -2,8 +2,11 @@
 
 Contract (the only thing the deck engine knows about a demo):
 
-* ``demos/<name>.py`` defines ``render(**options) -> None``. The slide directive
-  ``::: demo <name> key=value`` calls ``render(key="value")``: option values arrive as strings.
+* ``demos/<name>.py`` defines ``render(key_prefix: str = "<name>", **options: str) -> None``. The slide
+  directive ``::: demo <name> key=value`` calls ``render(key_prefix=..., key="value")``: option values arrive
+  as strings. The module declares the options it takes once, ``OPTIONS = declare(...)`` (type, default,
+  range or choices; ``demos/kit/options.py``), and ``render`` reads them with one ``OPTIONS.parse(options)``;
+  ``python -m deck check`` names a slide option the demo does not declare.
 * ``render`` draws with Streamlit into the current container, under the slide's text. Keys of
   its widgets start with ``<name>_`` so two demos never clash; a demo shown twice in one talk
   gets its own ``key_prefix`` option from the engine (``render(key_prefix=...)`` is always
