@@ -14,7 +14,8 @@ import streamlit as st
 
 from . import client, follow, live, nav, rooms
 from .demo_runner import plotly_ready, run_demo
-from .moves import jump_from_select, mark_done, move, pending_move, set_position, step, toggle_present
+from .moves import (PRESS_KEY, apply_presses, jump_from_select, mark_done, move, pending_move, set_position,
+                    step, toggle_present)
 from .parser import Deck, Slide, load_deck
 from .presenter import render_presenter
 
@@ -73,6 +74,8 @@ def render_nav(pos: nav.Position, present: bool) -> None:
         st.button("First", key="deck_first", on_click=move, args=(talk.id, 0))
         st.button("Last", key="deck_last", on_click=move, args=(talk.id, pos.count - 1))
         st.button("Present", key="deck_present", on_click=toggle_present, args=(talk.id, i))
+        # the browser's numbered key presses (deck/client.py); the box is never shown
+        st.text_input("Key presses", key=PRESS_KEY, on_change=apply_presses, label_visibility="collapsed")
 
 
 def render_sidebar(deck: Deck, pos: nav.Position) -> None:
@@ -156,9 +159,7 @@ def main() -> None:
             set_position(pos, present)  # make the URL name the slide shown
     # These two together, before drawing anything: a key press that interrupts this run then
     # steps from the slide this run is about to show, never from the one before it.
-    st.session_state["deck_pos"] = (pos.talk.id, pos.index)
-    # an audience window always has a ticking fragment (the live-room poll), like a demo slide
-    st.session_state["deck_pos_has_demo"] = bool(pos.slide.demos) or role == "audience"
+    st.session_state["deck_pos"] = (pos.talk.id, pos.index, pos.count)
     if goto is not None:
         mark_done(goto)
     for text in (room_notice, notice):

@@ -5,21 +5,55 @@ Keys (presenters use arrows or a clicker, which sends PageUp/PageDown):
 Esc = leave the focused widget (so a focused slider never traps the arrow keys),
 P = present mode on/off.
 
-The handler runs in the page itself (``st.html(..., unsafe_allow_javascript=True)``), listens in
-the capture phase, and presses the deck's own Streamlit buttons, so every move still goes through
-Streamlit's normal rerun and the URL update.
+The handler runs in the page itself (``st.html(..., unsafe_allow_javascript=True)``) and listens in
+the capture phase. It numbers every press (clicks on Prev/Next too) and writes the latest presses,
+``"<n>:<action>"`` separated by spaces, into the deck's hidden text box, then commits it as Enter
+would; the server carries out each number once (``deck.moves.apply_presses``). So every move still
+goes through Streamlit's normal rerun and the URL update, and a press is never lost or doubled.
 """
+from .moves import MAX_PRESSES, PRESS_KEY
 
 KEYS_JS = """
 <script>
 (function () {
   if (window.__deckKeys) { return; }
   window.__deckKeys = true;
-  function press(name) {
-    var b = document.querySelector('.st-key-deck_' + name + ' button');
-    if (b && !b.disabled) { b.click(); return true; }
-    return false;
+  window.__deckPresses = 0;
+  var recent = [];
+  var setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+  function box() { return document.querySelector('.st-key-PRESS_KEY input'); }
+  var waiting = null;
+  function commit() {
+    var b = box();
+    if (!b) {   // the page is still drawing the box: keep the press and commit it once it is there
+      if (!waiting) { waiting = setTimeout(function () { waiting = null; commit(); }, 50); }
+      return;
+    }
+    var text = recent.join(' ');
+    if (b.value !== text) {
+      setValue.call(b, text);                                  // as typing would (React sees it)
+      b.dispatchEvent(new Event('input', {bubbles: true}));
+    }
+    // Enter commits the box in a task of its own, after React has taken the new text
+    setTimeout(function () {
+      var c = box();
+      if (c) { c.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', code: 'Enter', keyCode: 13,
+                                                               which: 13, bubbles: true})); }
+    }, 0);
   }
+  function press(name) {
+    window.__deckPresses += 1;
+    recent.push(window.__deckPresses + ':' + name);
+    if (recent.length > MAX_PRESSES) { recent.shift(); }
+    commit();
+    return true;
+  }
+  document.addEventListener('click', function (e) {          // Prev / Next clicked: numbered too
+    if (!e.isTrusted) { return; }
+    var b = e.target && e.target.closest ? e.target.closest('.st-key-deck_prev button, .st-key-deck_next button') : null;
+    if (!b || b.disabled) { return; }
+    if (press(b.closest('.st-key-deck_prev') ? 'prev' : 'next')) { e.preventDefault(); e.stopPropagation(); }
+  }, true);
   document.addEventListener('keydown', function (e) {
     if (e.altKey || e.ctrlKey || e.metaKey || e.isComposing) { return; }
     var t = e.target || document.body;
@@ -46,7 +80,7 @@ KEYS_JS = """
   }, true);
 })();
 </script>
-"""
+""".replace("PRESS_KEY", PRESS_KEY).replace("MAX_PRESSES", str(MAX_PRESSES))
 
 BASE_CSS = """
 <style>

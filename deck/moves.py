@@ -3,10 +3,15 @@
 Button callbacks (Next, Prev, the table of contents, the live room's poll) do not draw anything;
 they leave a numbered move request that the next run of ``deck.app.main`` carries out, so the new
 slide is drawn in the same run.
+
+Key presses (and clicks on Prev/Next) in the browser are numbered there: the deck's key handler
+(``deck/client.py``) writes its recent presses, ``"<n>:<action>"`` separated by spaces, into a hidden
+text box, and :func:`apply_presses` carries out each number once, in order. A press that reaches the
+server twice (Streamlit can deliver a widget change with a fragment's rerun as well) is applied
+once, and a press whose own rerun was cut short still arrives inside the next press's list: no
+press is lost or doubled, however quick.
 """
 from __future__ import annotations
-
-import time
 
 import streamlit as st
 
@@ -35,7 +40,11 @@ def set_position(pos: nav.Position, present: bool | None = None) -> None:
 
 def request_move(talk_id: str, index: int, source: str = "user", present: bool | None = None) -> None:
     """Ask the next run to show a slide. Requests are numbered; a run consumes a request by
-    recording its number (deleting session-state keys set in callbacks is not reliable)."""
+    recording its number (deleting session-state keys set in callbacks is not reliable). A move that
+    does not say ``present`` keeps what a request not yet carried out said (P then → in one run)."""
+    pending = pending_move()
+    if present is None and pending is not None:
+        present = pending["present"]
     seq = st.session_state.get("deck_goto_seq", 0) + 1
     st.session_state["deck_goto_seq"] = seq
     st.session_state["deck_goto"] = {"talk": talk_id, "index": index, "source": source,
@@ -58,31 +67,81 @@ def move(talk_id: str, index: int) -> None:
     request_move(talk_id, index)
 
 
-STEP_DEBOUNCE_S = 0.6  # 0.35 let a late echo through under CI load: two slides on one press
+def _now() -> tuple[str, int, int | None] | None:
+    """(talk id, index, slide count or None) of where the deck is *now*: the move asked for but not
+    yet drawn, else the slide the current run shows."""
+    pending = pending_move()
+    pos = st.session_state.get("deck_pos")  # (talk id, index, slide count)
+    if pending is not None:
+        count = pos[2] if pos and pos[0] == pending["talk"] else None
+        return pending["talk"], pending["index"], count
+    return pos
+
+
+def _clamped(index: int, count: int | None) -> int:
+    return max(0, index if count is None else min(index, count - 1))
 
 
 def step(delta: int) -> None:
-    """Move relative to where the deck is *now*: two presses in one run both count.
-
-    While a demo's fragment is ticking, Streamlit can deliver one button press to two reruns
-    (the press rides along with the fragment's rerun too). A second step within
-    STEP_DEBOUNCE_S of the last one is therefore taken as that echo and ignored; a presenter's
-    two deliberate presses are further apart than that. Slides without a demo have no
-    fragments (except in an audience window, whose live-room poll ticks), so there every press
-    counts, however quick."""
-    now = time.monotonic()
-    if (st.session_state.get("deck_pos_has_demo")
-            and now - st.session_state.get("deck_last_step", -1e9) < STEP_DEBOUNCE_S):
-        return
-    st.session_state["deck_last_step"] = now
-    pending = pending_move()
-    base = (pending["talk"], pending["index"]) if pending else st.session_state.get("deck_pos")
-    if base:
-        move(base[0], base[1] + delta)
+    """Move relative to where the deck is *now*: two presses in one run both count."""
+    here = _now()
+    if here:
+        move(here[0], _clamped(here[1] + delta, here[2]))
 
 
 def toggle_present(talk_id: str, index: int) -> None:
-    request_move(talk_id, index, present=st.query_params.get("present") != "1")
+    pending = pending_move()
+    if pending is not None and pending["present"] is not None:
+        present_now = pending["present"]
+    else:
+        present_now = st.query_params.get("present") == "1"
+    request_move(talk_id, index, present=not present_now)
+
+
+# ------------------------------------------------------------------------------------------------
+# Numbered presses from the browser
+
+PRESS_KEY = "deck_keys"  # the hidden text box the browser writes its presses into
+MAX_PRESSES = 64  # the browser keeps (and the server reads) this many of the latest presses
+PRESS_ACTIONS = ("next", "prev", "first", "last", "present")
+
+
+def parse_presses(text: str) -> list[tuple[int, str]]:
+    """``"7:next 8:next 9:present"`` -> [(7, 'next'), (8, 'next'), (9, 'present')], in number order;
+    anything malformed is skipped (the box is only ever written by the deck's own script)."""
+    presses = {}
+    for item in str(text or "").split()[-MAX_PRESSES:]:
+        number, _, action = item.partition(":")
+        if number.isdigit() and len(number) <= 12 and action in PRESS_ACTIONS:
+            presses[int(number)] = action
+    return sorted(presses.items())
+
+
+def _press(action: str) -> None:
+    here = _now()
+    if not here:
+        return
+    talk_id, index, count = here
+    if action == "next":
+        step(1)
+    elif action == "prev":
+        step(-1)
+    elif action == "first":
+        move(talk_id, 0)
+    elif action == "last":
+        move(talk_id, _clamped(10**9, count))
+    elif action == "present":
+        toggle_present(talk_id, index)
+
+
+def apply_presses() -> None:
+    """The hidden box changed: carry out every press numbered above the last one carried out."""
+    done = st.session_state.get("deck_press_done", 0)
+    for number, action in parse_presses(st.session_state.get(PRESS_KEY, "")):
+        if number > done:
+            _press(action)
+            done = number
+    st.session_state["deck_press_done"] = done
 
 
 def jump_from_select(talk_id: str) -> None:

@@ -6,7 +6,8 @@ action, and print per-slide render time and any error.
 
 A demo marks its default action (e.g. "Train", "Classify") by giving that button a key ending in
 ``_action``; the rehearsal presses the first such button on each slide and waits for the demo to
-settle. Exit status 1 when any slide showed an error or exceeded ``--max-seconds``.
+settle. Exit status 1 when any slide showed an error, exceeded ``--max-seconds``, or was not where
+a key press should have landed (a lost or doubled press is a failure, never retried).
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-from .moves import STEP_DEBOUNCE_S
 from .nav import slide_url
 from .parser import load_deck
 from .serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb
@@ -68,29 +68,18 @@ def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool 
         before = last_run(page)
         if slide.index > 0:
             page.keyboard.press("PageDown")
-        acted = reopened = False
+        acted = False
         try:
             counter = page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").first
             try:
-                counter.wait_for(timeout=min(10.0, max_seconds) * 1000)
+                counter.wait_for(timeout=max_seconds * 1000)
             except Exception:
-                # Under heavy load a key press can be lost (read as the echo of a demo's rerun). Press
-                # again only if the deck still shows the previous slide, so no slide is skipped; say so.
+                # one PageDown must land on the next slide: a lost or doubled press is this slide's error
                 shown = page.evaluate("Array.from(document.querySelectorAll('.deck-counter'))"
                                       ".map(e => e.innerText).join(' | ')")
-                if slide.index > 0 and page.locator(".deck-counter", has_text=f"Slide {slide.index} /").count():
-                    print(f"        WARN: PageDown to slide {slide.index + 1} was lost; pressed again", flush=True)
-                    page.keyboard.press("PageDown")
-                elif shown:
-                    # the deck moved somewhere else (e.g. two slides on one press): note it, then reopen the
-                    # slide by its link so the walk still checks it
-                    print(f"        WARN: after PageDown the deck showed {shown!r}, not slide {slide.index + 1}; "
-                          "opening it by its link", flush=True)
-                    open_at(slide)
-                    page.wait_for_function("window.__deckKeys === true", timeout=10000)
-                    reopened = True
-                counter.wait_for(timeout=max_seconds * 1000)   # still drawing: give it the full time
-            if slide.index > 0 and not reopened and not wait_run_after(page, before, max_seconds):
+                raise LookupError(f"after PageDown the deck showed {shown!r}, not slide {slide.index + 1} "
+                                  "(a lost or doubled key press?)") from None
+            if slide.index > 0 and not wait_run_after(page, before, max_seconds):
                 raise TimeoutError(f"the slide's run did not finish in {max_seconds:g} s")
             if slide.demos and actions:
                 button = page.locator("[data-testid='stMain'] [class*='_action'] button:visible").first
@@ -100,12 +89,12 @@ def walk(page, url: str, talk, actions: bool, max_seconds: float, present: bool 
                     wait_settled(page, max_seconds)
                     acted = True
             errors = page.evaluate(ERRORS_JS)
+            if not counter.count():  # a press that arrived twice moves the deck on by itself
+                errors.append(f"the deck left slide {slide.index + 1} on its own (a doubled key press?)")
         except Exception as exc:  # a slide that never appeared
             errors = [f"{type(exc).__name__}: {str(exc).splitlines()[0]}"]
         yield slide, time.perf_counter() - t0, errors, acted
-        if slide.demos:  # the deck reads a press within its debounce on a demo slide as an echo
-            page.wait_for_timeout(STEP_DEBOUNCE_S * 1000 + 100)
-        if errors:  # carry on from a clean page showing this slide
+        if errors:  # already counted as a failure: carry on from a clean page showing this slide
             open_at(slide)
             page.wait_for_function("window.__deckKeys === true", timeout=10000)
 

@@ -5,7 +5,6 @@ The walk discovers slides from the slide files, so a new slide or section needs 
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from deck import live
 from deck.demo_runner import demo_key_prefix, slide_place
+from deck.moves import MAX_PRESSES, PRESS_KEY, parse_presses
 from deck.parser import load_deck
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,23 +62,42 @@ def test_every_slide_renders(talk_id, section_id, slides):
                                           for w in at.main.warning), where
 
 
-def press(at: AppTest, key: str) -> AppTest:
-    """A presenter's press: the deck ignores a second step within its debounce window."""
-    from deck.moves import STEP_DEBOUNCE_S
-
-    time.sleep(STEP_DEBOUNCE_S + 0.05)
-    return at.button(key=key).click().run()
+def keys(at: AppTest, text: str) -> AppTest:
+    """What the browser's key handler does: write its latest numbered presses into the hidden box."""
+    return at.text_input(key=PRESS_KEY).set_value(text).run()
 
 
-def test_a_step_echoed_within_the_debounce_window_moves_once(fixture_deck):
+def test_numbered_presses_count_once_each(fixture_deck):
     at = new_app()
-    at.session_state["deck_pos_has_demo"] = True  # as on a slide whose demo ticks
-    at.button(key="deck_next").click().run()
-    at.session_state["deck_pos_has_demo"] = True
-    at.button(key="deck_next").click().run()  # at once: taken as the echo of the same press
+    keys(at, "1:next")
     assert title(at) == "Alpha Two"
-    at.session_state["deck_pos_has_demo"] = True
-    press(at, "deck_next")
+    at.run()  # the same presses again (an echo with a fragment's rerun): nothing moves
+    assert title(at) == "Alpha Two"
+    keys(at, "1:next 2:next 3:next")  # two quick presses arrive together, the first one again
+    assert title(at) == "Beta One" and at.query_params["slide"] == "1"
+    keys(at, "1:next 2:next 3:next 4:prev 5:present")
+    assert title(at) == "Alpha Three" and at.query_params["present"] == "1"
+    keys(at, "4:prev 5:present 6:next 7:last 8:next 9:next")  # the end of the talk holds
+    assert title(at) == "Beta Two" and at.query_params["present"] == "1"
+    keys(at, "9:next 10:prev 11:first 12:present 13:next")
+    assert title(at) == "Alpha Two" and "present" not in at.query_params
+    keys(at, "12:present 13:next 14:nonsense x:next 15 :: 16:prev")  # junk is skipped, 16 counts
+    assert title(at) == "Alpha One" and not at.exception
+
+
+def test_parse_presses_is_ordered_and_bounded():
+    assert parse_presses("3:next 1:prev 2:present") == [(1, "prev"), (2, "present"), (3, "next")]
+    assert parse_presses(None) == [] and parse_presses("-1:next 1:jump 9 " * 3) == []
+    many = " ".join(f"{n}:next" for n in range(1, 501))
+    assert [n for n, _ in parse_presses(many)] == list(range(501 - MAX_PRESSES, 501))
+
+
+def test_the_same_presses_delivered_again_move_once_per_number(fixture_deck):
+    """The echo that used to double a press: the same numbered presses in several reruns."""
+    at = new_app()
+    for _ in range(3):
+        at.text_input(key=PRESS_KEY).set_value("1:next 2:next")
+        at.run()
     assert title(at) == "Alpha Three"
 
 
@@ -100,7 +119,7 @@ def test_next_prev_first_last(fixture_deck):
     at.button(key="deck_last").click().run()
     assert title(at) == "Beta Two" and at.query_params["section"] == "second"
     assert at.button(key="deck_next").disabled
-    press(at, "deck_prev")
+    at.button(key="deck_prev").click().run()
     assert title(at) == "Beta One"
     at.button(key="deck_first").click().run()
     assert title(at) == "Alpha One"
