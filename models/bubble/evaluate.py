@@ -49,6 +49,17 @@ def _trained_on(args: dict) -> str:
     return f"shared 2-core CPU, {play} look-ahead, " + ("learner thread" if threaded else "one thread")
 
 
+def _selection(meta: dict, run_command: str, old: dict | None) -> dict:
+    """The entry's command, and {"selection": figures} when train.py's selection step picked this
+    checkpoint (its figures are in the checkpoint). A checkpoint picked by the same rule before the step
+    was code (bubble_full) keeps its entry's command, which ends with the step, and its recorded figures."""
+    if meta.get("selection_figures"):
+        return {"command": run_command, "selection": meta["selection_figures"]}
+    if meta.get("selection") and old and old.get("selection") and meta["selection"] in old.get("data", ""):
+        return {"command": old["command"], "selection": old["selection"]}
+    return {"command": run_command}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", choices=["full", "small"], default="full")
@@ -66,7 +77,8 @@ def main(argv=None):
         if last.exists():
             run = A.load_checkpoint(last)[1]
         entry = dict(
-            name=name, path=f"models/artefacts/bubble/{name}.pt", command=run["command"],
+            name=name, path=f"models/artefacts/bubble/{name}.pt",
+            **_selection(meta, run["command"], artefacts.entry("bubble", name)),
             data=f"self-play on the {args.size} board: the run played {run['games']} training games (game "
                  f"ids = seeds from 0); this checkpoint is the one after {meta['games']} games, "
                  + (meta.get("selection") or f"picked by its validation mean {meta['best_valid_score']:.1f} on "
