@@ -65,7 +65,7 @@ def main():
 
     net, meta = A.load_checkpoint("full")
     res = A.play_batch(list(TEST_SEEDS), "full", policy="agent", net=net)
-    print(f"agent_mean_score {np.mean([r['score'] for r in res]):.1f} points  # greedy, test seeds")
+    print(f"agent_mean_score {np.mean([r['score'] for r in res]):.1f} points  # best move every time, test seeds")
     if not args.no_eps10:
         from models.bubble import train_window as W
 
