@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from . import client, follow, live, nav, rooms
-from .demo_runner import plotly_ready, run_demo
+from .demo_runner import run_demo, settle_imports
 from .moves import (PRESS_KEY, apply_presses, jump_from_select, mark_done, move, pending_move, set_position,
                     step, toggle_present)
 from .parser import Deck, Slide, load_deck
@@ -113,10 +113,13 @@ def _plotly_warmup() -> None:
     if st.session_state.get("deck_plotly_warm"):
         return
     st.session_state["deck_plotly_warm"] = True
-    plotly_ready()  # another session may be half-way through importing numpy or pandas
+    settle_imports()  # another session may be half-way through importing numpy or pandas
     with st.container(key="deck_plotly_warmup"):
-        st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 10}},
-                        key="deck_plotly_warmup_chart", config={"staticPlot": True})
+        try:
+            st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 10}},
+                            key="deck_plotly_warmup_chart", config={"staticPlot": True})
+        except Exception:  # a module Plotly peeks at began importing in another session just now:
+            st.session_state["deck_plotly_warm"] = False  # the warm-up is only a preload; next run
 
 
 def main() -> None:

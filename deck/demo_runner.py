@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import sys
 from pathlib import Path
 
 from .parser import Deck, Segment, Slide
@@ -47,6 +48,19 @@ def plotly_ready() -> None:
     import numpy  # noqa: F401
     import pandas  # noqa: F401
     import PIL.Image  # noqa: F401
+
+
+def settle_imports(names: tuple[str, ...] = ("numpy", "pandas", "PIL.Image")) -> None:
+    """Wait for any of ``names`` that another thread is half-way through importing; import nothing new.
+
+    The light form of :func:`plotly_ready` for the deck's off-screen Plotly warm-up on text slides:
+    a module Plotly peeks at is either absent (Plotly then does without it), complete, or being
+    imported by another session, and an ``import`` of a module already in ``sys.modules`` waits for
+    that import to finish. Importing pandas itself (~70 MB, 1-3 s) only for the warm-up is what made
+    every server heavier (``rss_text_slides_mb`` in ``benchmarks/deck.py``)."""
+    for name in names:
+        if name in sys.modules:
+            importlib.import_module(name)
 
 
 def demo_key_prefix(name: str, slide: Slide, occurrence: int) -> str:
