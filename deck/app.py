@@ -109,12 +109,16 @@ def render_sidebar(deck: Deck, pos: nav.Position) -> None:
 
 
 def _plotly_warmup() -> None:
-    """Load the browser's Plotly bundle once, off-screen, so a demo's first chart is not a grey box."""
+    """Load the browser's Plotly bundle once, off-screen, so a demo's first chart is not a grey box;
+    and the lazy part of Streamlit's Markdown that text like ``9:30-11:00`` needs, so the first
+    heading with one (every session's title slide) is not a grey skeleton for a frame or more
+    (``section_change_blank_frames`` in ``benchmarks/deck.py``)."""
     if st.session_state.get("deck_plotly_warm"):
         return
     st.session_state["deck_plotly_warm"] = True
     settle_imports()  # another session may be half-way through importing numpy or pandas
     with st.container(key="deck_plotly_warmup"):
+        st.markdown("9:30-11:00")
         try:
             st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 10}},
                             key="deck_plotly_warmup_chart", config={"staticPlot": True})
