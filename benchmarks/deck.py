@@ -6,6 +6,10 @@ cold_start_s        launching the server -> the first slide's title visible in C
 next_slide_p50_ms   key press -> next slide's title painted, warm, text slides (goal <= 60)
 next_slide_p95_ms   the same, 95th percentile (goal <= 110)
 rss_text_slides_mb  server RSS after visiting every text slide of both talks (goal <= 250)
+next_slide_blank_frames    painted frames, over those presses, with no slide title in the main area (a blank
+                    flash of the slide between the old and the new one; goal 0), and in how many presses
+section_change_ms   key press on a section's last slide -> the next section's first title painted (text
+section_change_blank_frames  slides on both sides, every such boundary of both talks); blank frames as above
 follow_lag_p50_s    audience follow mode: presenter's key press -> an audience window (another browser
 follow_lag_max_s    context) shows the new slide; median and worst of --follows moves (goal <= 1)
 """
@@ -26,25 +30,36 @@ from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noq
 
 # In-page timer: keydown (window, capture phase: before the deck's own handler) starts the clock;
 # the first animation frame after the new slide's title and counter are in the page stops it
-# (the counter "Slide N / M" is unique per slide even where two slides share a title).
+# (the counter "Slide N / M" is unique per slide even where two slides share a title). Every animation
+# frame in between is checked for a main area without any slide title (a blank flash).
 TIMER_JS = """() => {
-  window.__lat = []; window.__t0 = null;
-  window.addEventListener('keydown', () => { window.__t0 = performance.now(); }, true);
+  window.__lat = []; window.__t0 = null; window.__blank = 0;
+  const title = () => document.querySelector('[data-testid="stMain"] h2');
+  window.addEventListener('keydown', () => {
+    const t0 = performance.now(); window.__t0 = t0; window.__blank = 0;
+    const frame = () => {  // every frame until the new slide is in: does any show no slide title?
+      if (window.__t0 !== t0) { return; }
+      const h = title();
+      if (!h || !h.textContent.trim()) { window.__blank += 1; }
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  }, true);
   let last = null;
   const obs = new MutationObserver(() => {
-    const h = document.querySelector('[data-testid="stMain"] h2');
+    const h = title();
     const c = document.querySelector('.deck-counter');
     const text = h && c ? c.textContent + '|' + h.textContent : null;
     if (text && text !== last) {
       last = text;
       if (window.__t0 !== null) {
-        const t0 = window.__t0; window.__t0 = null;
-        requestAnimationFrame(() => window.__lat.push([performance.now() - t0, text]));
+        const t0 = window.__t0, blank = window.__blank; window.__t0 = null;
+        requestAnimationFrame(() => window.__lat.push([performance.now() - t0, text, blank]));
       }
     }
   });
   obs.observe(document.body, {subtree: true, childList: true, characterData: true});
-  const h = document.querySelector('[data-testid="stMain"] h2'), c = document.querySelector('.deck-counter');
+  const h = title(), c = document.querySelector('.deck-counter');
   last = h && c ? c.textContent + '|' + h.textContent : null;
 }"""
 
@@ -82,6 +97,32 @@ def follow_lags(browser, page, url, talk, moves: int) -> list[float]:
     return lags
 
 
+def settled(page, slide, url) -> None:
+    """Open a slide by its link and wait until it is drawn, the key handler is in and the run has settled."""
+    page.goto(slide_url(slide, url))
+    page.wait_for_selector(".st-key-deck_next button", timeout=30000)
+    page.wait_for_function("window.__deckKeys === true")
+    page.locator("[data-testid='stMain'] h2", has_text=slide.title).wait_for()
+    page.locator(".deck-counter", has_text=f"Slide {slide.index + 1} /").wait_for()
+    page.wait_for_timeout(800)  # let the first run settle (Plotly warm-up etc.)
+
+
+def section_changes(page, url, deck) -> list[tuple[float, int]]:
+    """(ms, blank frames) of → on the last slide of a section, for every boundary of both talks with
+    text slides on both sides."""
+    out = []
+    for talk in deck.talks:
+        for a, b in zip(talk.slides, talk.slides[1:]):
+            if a.section_id != b.section_id and is_text(a) and is_text(b):
+                settled(page, a, url)
+                page.evaluate(TIMER_JS)
+                page.keyboard.press("ArrowRight")
+                page.wait_for_function("window.__lat.length > 0", timeout=15000)
+                page.locator(".deck-counter", has_text=f"Slide {b.index + 1} /").wait_for()
+                out += [(ms, blank) for ms, _, blank in page.evaluate("window.__lat")]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presses", type=int, default=40)
@@ -112,16 +153,11 @@ def main() -> None:
                     current = []
             if len(current) > 1:
                 runs.append(current)
-            lat = []
+            lat, blanks = [], []
             for run in runs:
                 if len(lat) >= args.presses:
                     break
-                s0 = run[0]
-                page.goto(slide_url(s0, url))
-                page.wait_for_selector(".st-key-deck_next button", timeout=30000)
-                page.wait_for_function("window.__deckKeys === true")
-                page.locator("[data-testid='stMain'] h2", has_text=s0.title).wait_for()
-                page.wait_for_timeout(800)  # let the first run settle (Plotly warm-up etc.)
+                settled(page, run[0], url)
                 page.evaluate(TIMER_JS)
                 for s in run[1:]:
                     n = page.evaluate("window.__lat.length")
@@ -129,13 +165,20 @@ def main() -> None:
                     page.wait_for_function(f"window.__lat.length > {n}", timeout=10000)
                     page.locator(".deck-counter", has_text=f"Slide {s.index + 1} /").wait_for()
                     page.wait_for_timeout(150)  # presenter pace, not a key-repeat storm
-                lat += [ms for ms, _ in page.evaluate("window.__lat")]
+                got = page.evaluate("window.__lat")
+                lat += [ms for ms, _, _ in got]
+                blanks += [blank for _, _, blank in got]
             lat.sort()
             p50 = statistics.median(lat)
             p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
             print(f"next_slide_p50_ms {p50:.1f} ms")
             print(f"next_slide_p95_ms {p95:.1f} ms")
             print(f"next_slide_presses {len(lat)} count")
+            print(f"next_slide_blank_frames {sum(blanks)} frames (in {sum(b > 0 for b in blanks)} of {len(blanks)} presses)")
+            changes = section_changes(page, url, deck)
+            print(f"section_change_ms {statistics.median(ms for ms, _ in changes):.1f} ms (median of {len(changes)})")
+            print(f"section_change_blank_frames {sum(b for _, b in changes)} frames "
+                  f"(in {sum(b > 0 for _, b in changes)} of {len(changes)} changes)")
 
             for t in deck.talks:
                 for s in t.slides:
