@@ -11,6 +11,7 @@ the capture phase. It numbers every press (clicks on Prev/Next too) and writes t
 would; the server carries out each number once (``deck.moves.apply_presses``). So every move still
 goes through Streamlit's normal rerun and the URL update, and a press is never lost or doubled.
 """
+from .diagrams import DIAGRAM_CSS, PRESENT_DIAGRAM_CSS
 from .moves import MAX_PRESSES, PRESS_KEY
 
 KEYS_JS = """
@@ -88,13 +89,8 @@ BASE_CSS = """
 .st-key-deck_nav { margin-top: 0.5rem; }
 .st-key-deck_plotly_warmup { position: absolute; left: -9999px; width: 300px; height: 10px; overflow: hidden; }
 .deck-counter { opacity: 0.72; font-size: 0.95rem; }
-[data-testid="stGraphVizChart"] svg { width: 100%; height: 42vh; }
-/* Graphviz draws in black; follow the theme's text colour instead, so diagrams read in dark mode.
-   Colours a slide sets itself (fill/stroke other than black) are left alone. */
-[data-testid="stGraphVizChart"] svg text:not([fill]), [data-testid="stGraphVizChart"] svg [fill="black"] { fill: currentColor; }
-[data-testid="stGraphVizChart"] svg [stroke="black"] { stroke: currentColor; }
 </style>
-"""
+""" + DIAGRAM_CSS  # diagrams: deck/diagrams.py
 
 PRESENT_CSS = """
 <style>
@@ -106,7 +102,6 @@ PRESENT_CSS = """
 [data-testid="stMain"] .stMarkdown p, [data-testid="stMain"] .stMarkdown li {
   font-size: clamp(1.25rem, 2.1vw, 2.1rem); line-height: 1.35; }
 [data-testid="stMain"] .stMarkdown code { font-size: 0.85em; }
-[data-testid="stGraphVizChart"] svg { height: 34vh; }
 [data-testid="stMain"] .stMarkdown pre code { font-size: clamp(0.8rem, 1.1vw, 1.15rem); line-height: 1.3; }
 </style>
-"""
+""" + PRESENT_DIAGRAM_CSS
