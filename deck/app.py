@@ -8,16 +8,18 @@ parameters before the script runs again; the keyboard handler presses those butt
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
 import streamlit as st
 
 from . import client, follow, live, nav, rooms
-from .demo_runner import run_demo, settle_imports
+from .demo_runner import run_demo, settle_imports, takes_stage
 from .moves import (PRESS_KEY, apply_presses, jump_from_select, mark_done, move, pending_move, set_position,
                     step, toggle_present)
 from .parser import Deck, Slide, load_deck
 from .presenter import render_presenter
+from .stage import SlideLayout, slide_layout
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,17 +49,40 @@ def current_deck() -> Deck:
 # Drawing
 
 
-def render_slide_body(slide: Slide) -> None:
-    st.header(slide.title, anchor=False)
+def slide_plan(slide: Slide, present: bool) -> SlideLayout | None:
+    """The engine's layout for a slide whose demo draws on a stage (its ``render`` takes ``stage``; see
+    ``demos/__init__.py`` and ``deck/stage.py``), drawn as empty containers in the current container;
+    None for any other slide (drawn in order, as it always was)."""
+    if any(takes_stage(seg.demo) for seg in slide.demos):
+        return slide_layout(present)
+    return None
+
+
+def render_slide_body(slide: Slide, present: bool = False, layout: SlideLayout | None = None) -> None:
+    """The slide's title, text, diagrams and demos, in the current container, or in ``layout`` (from
+    :func:`slide_plan`): in present mode the title, text and the demo's controls in a side column
+    beside the demo's visual."""
+    staged = next((seg for seg in slide.demos if takes_stage(seg.demo)), None)
+    if staged is not None and layout is None:
+        layout = slide_layout(present)
+    text = layout.text if layout else nullcontext()
+    with text:
+        st.header(slide.title, anchor=False)
     demo_count = 0
     for seg in slide.segments:
-        if seg.kind == "markdown":
-            st.markdown(seg.text)
-        elif seg.kind == "dot":
-            st.graphviz_chart(seg.text)
-        elif seg.kind == "demo":
-            run_demo(st, seg, slide, demo_count)
+        if seg.kind == "demo":
+            if seg is staged:
+                run_demo(st, seg, slide, demo_count, stage=layout.stage)
+            else:  # a second demo on a staged slide goes under the first one's visual
+                with layout.stage.visual if layout else nullcontext():
+                    run_demo(st, seg, slide, demo_count)
             demo_count += 1
+            continue
+        with text:
+            if seg.kind == "markdown":
+                st.markdown(seg.text)
+            elif seg.kind == "dot":
+                st.graphviz_chart(seg.text)
 
 
 def render_nav(pos: nav.Position, present: bool) -> None:
@@ -187,12 +212,15 @@ def main() -> None:
     # The slide's box comes first on the page, but the navigation below it is drawn before the
     # slide's content: a slow or failing demo can never leave the presenter without Next/Prev.
     body = st.container()
-    render_nav(pos, present)
+    with body:  # a staged demo slide's containers; in present mode the navigation sits in its side column
+        layout = slide_plan(pos.slide, present)
+    with layout.nav if layout and layout.nav else nullcontext():
+        render_nav(pos, present)
     if pos.index > 0 or st.session_state.get("deck_runs", 0) > 0:
         _plotly_warmup()
     st.session_state["deck_runs"] = st.session_state.get("deck_runs", 0) + 1
     with body:
-        render_slide_body(pos.slide)
+        render_slide_body(pos.slide, present, layout)
     # A marker that this run reached its end (demos included): the rehearsal and the browser
     # tests wait for it instead of guessing from timing.
     with st.container(key="deck_run_marker"):

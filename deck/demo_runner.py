@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import logging
 import sys
 from pathlib import Path
@@ -78,16 +79,34 @@ def slide_place(key_prefix: str) -> tuple[int, int] | None:
     return int(parts[1]), int(parts[2])
 
 
-def run_demo(st, segment: Segment, slide: Slide, occurrence: int) -> None:
-    """Import ``demos/<name>.py`` and call ``render``; any failure becomes a short message."""
+def takes_stage(name: str) -> bool:
+    """Whether ``demos/<name>.py``'s ``render`` accepts a ``stage`` (see ``demos/__init__.py``); False
+    for a demo that cannot even be imported (:func:`run_demo` then shows the failure)."""
+    try:
+        render = importlib.import_module(f"demos.{name}").render
+        return "stage" in inspect.signature(render).parameters
+    except Exception:
+        return False
+
+
+def run_demo(st, segment: Segment, slide: Slide, occurrence: int, stage=None) -> None:
+    """Import ``demos/<name>.py`` and call ``render``; any failure becomes a short message.
+
+    ``stage`` (a :class:`deck.stage.Stage`) is passed on to a demo whose ``render`` takes one; a
+    demo that does not draws in the current container, as before the stage existed."""
     name = segment.demo
     prefix = demo_key_prefix(name, slide, occurrence)
+    opts = {k: v for k, v in segment.opts.items() if k not in ("key_prefix", "stage")}
     try:
         plotly_ready()
         module = importlib.import_module(f"demos.{name}")
-        module.render(key_prefix=prefix, **segment.opts)
+        if stage is not None and "stage" in inspect.signature(module.render).parameters:
+            module.render(key_prefix=prefix, stage=stage, **opts)
+        else:
+            module.render(key_prefix=prefix, **opts)
     except Exception as exc:  # a broken demo must never take the slide down (st.rerun/st.stop
         # raise BaseException subclasses, so Streamlit's own control flow passes through)
         log.exception("demo %s failed on %s", name, slide.source)
-        st.error(f"The live demo '{name}' could not run here ({type(exc).__name__}). "
-                 "The slide's text above still stands; the presenter can carry on.")
+        where = stage.visual if stage is not None else st
+        where.error(f"The live demo '{name}' could not run here ({type(exc).__name__}). "
+                    "The slide's text still stands; the presenter can carry on.")

@@ -119,7 +119,7 @@ def _convnetjs_caption() -> str:
             "The speed comes from the method, not the hardware.")
 
 
-def _loss_figure(painters, labels):
+def _loss_figure(painters, labels, height: int = 330):
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -127,48 +127,55 @@ def _loss_figure(painters, labels):
         h = p.history
         fig.add_trace(go.Scatter(x=[r[2] for r in h], y=[r[3] for r in h], mode="lines+markers", name=lab,
                                  marker=dict(size=3), line=dict(color=OKABE_ITO[[4, 5][i % 2]], width=2)))
-    fig.update_layout(title="full-image loss (MSE) vs training time", height=330, xaxis_title="training seconds",
+    fig.update_layout(title="full-image loss (MSE) vs training time", height=height, xaxis_title="training seconds",
                       yaxis=dict(title="MSE", type="log"), margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.3))
     return fig
 
 
-def render(key_prefix: str = "painting", **options: str) -> None:
+def render(key_prefix: str = "painting", stage=None, **options: str) -> None:
+    """Draw the demo on ``stage`` (``deck/stage.py``; a stacked default outside the deck): the
+    pictures and the loss curve in ``stage.visual``, Start/Pause, Step and Reset in ``stage.controls``,
+    the photo, the configurations and the seed in ``stage.more``."""
     import streamlit as st
 
+    from deck.stage import default_stage
+
+    stage = stage or default_stage()
     kp = key_prefix
     o = OPTIONS.parse(options)
     images = IMAGES
-    top = st.columns([2, 3, 2])
-    photo = top[0].selectbox("photo", images, index=images.index(o.image),
-                             key=f"{kp}_image", help="Built-in scikit-image photos, or your own.")
-    img, img_id = None, photo
-    if photo == "upload…":
-        up = top[1].file_uploader("your photo (PNG/JPEG, centre-cropped to 200×200)", key=f"{kp}_upload",
+    with stage.more:
+        top = st.columns([1, 1])
+        photo = top[0].selectbox("photo", images, index=images.index(o.image),
+                                 key=f"{kp}_image", help="Built-in scikit-image photos, or your own.")
+        compare = top[1].toggle("compare two configurations", o.compare, key=f"{kp}_compare",
+                                help="Train a second net side by side: breadth vs depth, or 2016 vs today.")
+        seed = top[1].number_input("seed", 0, 10_000, o.seed, key=f"{kp}_seed",
+                                   help="Same seed, same initial weights and pixel order: a run can be repeated.")
+        img, img_id = None, photo
+        if photo == "upload…":
+            up = st.file_uploader("your photo (PNG/JPEG, centre-cropped to 200×200)", key=f"{kp}_upload",
                                   help="Any photo; it is centre-cropped to a square and resized to 200×200.")
-        if up is not None:
-            img, notices, err = _cached_upload(up)
-            if err:  # the message names the file and says what is wrong
-                st.error(f"{err} Showing the cat instead.")
-            else:
-                img_id = "upload-" + hashlib.sha1(up.getvalue()).hexdigest()[:12]
-                for note in notices:
-                    top[1].info(note, icon="ℹ️")
+            if up is not None:
+                img, notices, err = _cached_upload(up)
+                if err:  # the message names the file and says what is wrong
+                    st.error(f"{err} Showing the cat instead.")
+                else:
+                    img_id = "upload-" + hashlib.sha1(up.getvalue()).hexdigest()[:12]
+                    for note in notices:
+                        st.info(note, icon="ℹ️")
+            if img is None:
+                photo, img_id = "chelsea", "chelsea"
         if img is None:
-            photo, img_id = "chelsea", "chelsea"
-    if img is None:
-        img = _cached_sample(photo)
-    compare = top[2].toggle("compare two configurations", o.compare, key=f"{kp}_compare",
-                            help="Train a second net side by side: breadth vs depth, or 2016 vs today.")
-    seed = top[2].number_input("seed", 0, 10_000, o.seed, key=f"{kp}_seed",
-                               help="Same seed, same initial weights and pixel order: a run can be repeated.")
-
-    cols = st.columns(2 if compare else 1)
-    with cols[0]:
-        cfgs = [_config_controls(kp, "A", o, "")]
-    if compare:
-        with cols[1]:
-            cfgs.append(_config_controls(kp, "B", o, "b_"))
+            img = _cached_sample(photo)
+        cols = st.columns(2 if compare else 1)
+        with cols[0]:
+            cfgs = [_config_controls(kp, "A", o, "")]
+        if compare:
+            with cols[1]:
+                cfgs.append(_config_controls(kp, "B", o, "b_"))
+        st.caption(_convnetjs_caption())
     for c in cfgs:
         c.seed = int(seed)
 
@@ -189,27 +196,27 @@ def render(key_prefix: str = "painting", **options: str) -> None:
         st.session_state[run_key] = o.autostart
     max_seconds = o.max_seconds
 
-    b = st.columns([1, 1, 1, 4])
-    if b[0].button("Pause" if st.session_state[run_key] else "Start", key=f"{kp}_action",
-                   help="Train live; the preview refreshes several times a second.", type="primary"):
-        st.session_state[run_key] = not st.session_state[run_key]
-        for p in plist:  # Start after the time limit: allow another stretch
-            p.limit = p.train_seconds + max_seconds
-        st.rerun()
-    step = b[1].button("Step", key=f"{kp}_step", help="One refresh worth of training (about 0.1 s), then stop.")
-    if b[2].button("Reset", key=f"{kp}_reset", help="New random weights (same seed), counters to zero."):
-        st.session_state[state_key] = {}
-        st.rerun()
-    if step:
-        from models.basics.painting import preview_tick
+    with stage.controls:
+        b = st.container(horizontal=True)
+        if b.button("Pause" if st.session_state[run_key] else "Start", key=f"{kp}_action",
+                    help="Train live; the preview refreshes several times a second.", type="primary"):
+            st.session_state[run_key] = not st.session_state[run_key]
+            for p in plist:  # Start after the time limit: allow another stretch
+                p.limit = p.train_seconds + max_seconds
+            st.rerun()
+        step = b.button("Step", key=f"{kp}_step", help="One refresh worth of training (about 0.1 s), then stop.")
+        if b.button("Reset", key=f"{kp}_reset", help="New random weights (same seed), counters to zero."):
+            st.session_state[state_key] = {}
+            st.rerun()
+        if step:
+            from models.basics.painting import preview_tick
 
-        st.session_state[run_key] = False
-        with training_slot(plist, wait=CLICK_WAIT_S) as slot:
-            if slot:
-                preview_tick(plist)
-        if slot.note:
-            b[3].caption(slot.note)
-    b[3].caption(_convnetjs_caption())
+            st.session_state[run_key] = False
+            with training_slot(plist, wait=CLICK_WAIT_S) as slot:
+                if slot:
+                    preview_tick(plist)
+            if slot.note:
+                st.caption(slot.note)
 
     running = st.session_state[run_key]
     labels = [f"{chr(65 + i)}: {c.label()}" for i, c in enumerate(cfgs)]
@@ -226,22 +233,33 @@ def render(key_prefix: str = "painting", **options: str) -> None:
             pngs = dict(zip(map(id, still), preview_tick(still))) if tick else {}
             draw(pngs, tick.note)
 
+    # Present mode (the projector): one painter shows its painting large, the photo small above the curve
+    # beside it; two painters show the three pictures in a row over a shorter curve. Elsewhere: pictures | curve.
+    present, two = stage.present, len(plist) > 1
+    photo_aside = present and not two
+
+    def original_png():
+        from models.basics.painting import to_png
+
+        orig_key = f"{kp}_orig_png"
+        if st.session_state.get(orig_key, (None,))[0] != img_id:
+            st.session_state[orig_key] = (img_id, to_png(img))
+        return st.session_state[orig_key][1]
+
     def draw(pngs, note):
         from models.basics.painting import to_png
 
         if st.session_state.get(run_key) and all(p.train_seconds >= getattr(p, "limit", max_seconds) for p in plist):
-            st.info(f"Stopped after {max_seconds:g} s of training per net (press Start for more).")
+            st.caption(f"Stopped after {max_seconds:g} s of training per net (press Start for more).")
         if note:
             st.caption(note)
         # The last picture of each painter, kept while it has not moved: a skipped tick (or a paused
         # demo) redraws it without running the net over every pixel again.
         shown_key = f"{kp}_shown_png"
         shown, kept = st.session_state.get(shown_key, {}), {}
-        pcols = st.columns(1 + len(plist))
-        orig_key = f"{kp}_orig_png"
-        if st.session_state.get(orig_key, (None,))[0] != img_id:
-            st.session_state[orig_key] = (img_id, to_png(img))
-        pcols[0].image(st.session_state[orig_key][1], caption="original", width="stretch")
+        pcols = st.columns(len(plist) + (0 if photo_aside else 1))
+        if not photo_aside:
+            pcols[0].image(original_png(), caption="original", width="stretch")
         for i, p in enumerate(plist):
             png = pngs.get(id(p))
             if png is None:
@@ -250,11 +268,14 @@ def render(key_prefix: str = "painting", **options: str) -> None:
                 png = last[2] if fresh else to_png(p.predict())
             kept[id(p)] = (p, p.iterations, png)
             it, samples, secs, mse = p.history[-1]
-            pcols[i + 1].image(png, caption=labels[i], width="stretch")
+            where = pcols[i + (0 if photo_aside else 1)]
+            where.image(png, caption=labels[i], width="stretch")
             rate = f"{samples / secs:,.0f}" if secs > 0 else "–"
-            pcols[i + 1].markdown(f"**{p.iterations:,}** iterations · **{rate}** samples/s · "
-                                  f"image MSE **{mse:.4f}** after {secs:.1f} s")
+            where.markdown(f"**{p.iterations:,}** iterations · **{rate}** samples/s · "
+                           f"image MSE **{mse:.4f}** after {secs:.1f} s")
         st.session_state[shown_key] = kept
+
+    chart_px = stage.height(250 if two else 300, 330)
 
     # The loss chart redraws once a second in its own fragment: re-rendering Plotly every preview tick
     # would cost the browser more than painting the image.
@@ -262,11 +283,18 @@ def render(key_prefix: str = "painting", **options: str) -> None:
     def curve():
         store = st.session_state.setdefault(f"{kp}_memo", {})
         version = tuple((p.iterations, len(p.history)) for p in plist)
-        st.plotly_chart(memo(store, "loss", plist, version, lambda: _loss_figure(plist, labels)), key=f"{kp}_loss",
-                        width="stretch")
+        st.plotly_chart(memo(store, "loss", plist, version + (chart_px,),
+                             lambda: _loss_figure(plist, labels, chart_px)), key=f"{kp}_loss", width="stretch")
 
-    pics, chart = st.columns([1 + len(plist), 2.2])
-    with pics:
-        live()
-    with chart:
-        curve()
+    # Both fragments draw inside stage.visual (a fragment keeps to the container it is called in).
+    with stage.visual:
+        if present and two:
+            pics, chart = st.container(), st.container()
+        else:
+            pics, chart = st.columns([1.45, 1] if present else [1 + len(plist), 2.2])
+        with pics:
+            live()
+        with chart:
+            if photo_aside:
+                st.image(original_png(), caption="original", width=170)
+            curve()

@@ -121,7 +121,7 @@ def network_picture(run, n: int = 40, thumb: int = 46):
     return buf.getvalue()
 
 
-def boundary_figure(run, discretize: bool = False):
+def boundary_figure(run, discretize: bool = False, height: int = 380):
     import numpy as np
     import plotly.graph_objects as go
 
@@ -136,13 +136,13 @@ def boundary_figure(run, discretize: bool = False):
         fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
                                  marker=dict(size=6, color=np.where(ys == 1, OKABE_ITO[4], OKABE_ITO[0]),
                                              line=dict(color=line, width=1))))
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), title="output (decision map, 100×100)",
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title="output (decision map, 100×100)",
                       xaxis=dict(range=[-6, 6], constrain="domain"), yaxis=dict(range=[-6, 6], scaleanchor="x"),
                       legend=dict(orientation="h", y=-0.08))
     return fig
 
 
-def loss_figure(run):
+def loss_figure(run, height: int = 220):
     import plotly.graph_objects as go
 
     h = run.history
@@ -151,17 +151,23 @@ def loss_figure(run):
                              line=dict(color=OKABE_ITO[4])))
     fig.add_trace(go.Scatter(x=[r[0] for r in h], y=[r[2] for r in h], name="test loss",
                              line=dict(color=OKABE_ITO[5], dash="dash")))
-    fig.update_layout(height=220, margin=dict(l=10, r=10, t=30, b=10), title="loss (cross-entropy)",
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title="loss (cross-entropy)",
                       xaxis_title="epoch", legend=dict(orientation="h", y=-0.35))
     return fig
 
 
-def render(key_prefix: str = "playground", **options: str) -> None:
+def render(key_prefix: str = "playground", stage=None, **options: str) -> None:
+    """Draw the trainer on ``stage`` (``deck/stage.py``; a stacked default outside the deck): the network
+    picture, decision map and loss curves in ``stage.visual``, Play/Pause, Step and Reset in
+    ``stage.controls``, the data, features, layers and hyper-parameters in ``stage.more``."""
     import streamlit as st
+
+    from deck.stage import default_stage
 
     from models.basics.playground import (ACTIVATIONS, DATASETS, FEATURE_LABELS, FEATURES, MAX_LAYERS,
                                             MAX_WIDTH, PlaygroundConfig, PlaygroundRun, parse_csv)
 
+    stage = stage or default_stage()
     kp = key_prefix
     pfx = url_prefix(kp)
     slide = OPTIONS.parse(options)
@@ -184,8 +190,8 @@ def render(key_prefix: str = "playground", **options: str) -> None:
     d_layers = [min(max(w, 1), MAX_WIDTH) for w in d_layers]
     d_lr, d_l2 = o.lr, o.l2
 
-    # ---------------------------------------------------------------- controls
-    c_data, c_feat, c_net, c_hyper = st.columns([1.3, 1, 1.8, 1.6])
+    # ---------------------------------------------------------------- settings (stage.more)
+    c_data, c_feat, c_net, c_hyper = stage.more.columns([1.3, 1, 1.8, 1.6])
     with c_data:
         data_opts = list(DATASETS) + ["csv"]
         data = control("data", lambda: st.radio("data", data_opts, index=data_opts.index(d_data), horizontal=True,
@@ -276,22 +282,24 @@ def render(key_prefix: str = "playground", **options: str) -> None:
     if playing not in st.session_state:
         st.session_state[playing] = slide.autostart
     max_epochs = slide.max_epochs
-    b = st.columns([1, 1, 1, 1.6, 3.4])
-    if b[0].button("Pause" if st.session_state[playing] else "Play", key=f"{kp}_action", type="primary",
-                   help="Train live: as many epochs per refresh as fit in about 0.2 s."):
-        st.session_state[playing] = not st.session_state[playing]
-        st.rerun()
-    if b[1].button("Step", key=f"{kp}_step", help="One epoch, then pause."):
-        st.session_state[playing] = False
-        with training_slot(run, wait=CLICK_WAIT_S) as slot:
-            if slot:
-                run.train_epochs(1)
-        if slot.note:
-            st.caption(slot.note)
-    if b[2].button("Reset", key=f"{kp}_reset", help="Fresh weights from the same seed; epoch 0."):
-        st.session_state[run_key] = run = PlaygroundRun(cfg, user_pts, user_lab)
-    discretize = b[3].toggle("discretize output", False, key=f"{kp}_disc", help="Show only the predicted class.")
-    with b[4].popover("teaching link", help="A link to this exact run with the controls you pick hidden."):
+    with stage.controls:
+        b = st.container(horizontal=True)
+        if b.button("Pause" if st.session_state[playing] else "Play", key=f"{kp}_action", type="primary",
+                    help="Train live: as many epochs per refresh as fit in about 0.2 s."):
+            st.session_state[playing] = not st.session_state[playing]
+            st.rerun()
+        if b.button("Step", key=f"{kp}_step", help="One epoch, then pause."):
+            st.session_state[playing] = False
+            with training_slot(run, wait=CLICK_WAIT_S) as slot:
+                if slot:
+                    run.train_epochs(1)
+            if slot.note:
+                st.caption(slot.note)
+        if b.button("Reset", key=f"{kp}_reset", help="Fresh weights from the same seed; epoch 0."):
+            st.session_state[run_key] = run = PlaygroundRun(cfg, user_pts, user_lab)
+    b = stage.more.container(horizontal=True, vertical_alignment="center")
+    discretize = b.toggle("discretize output", False, key=f"{kp}_disc", help="Show only the predicted class.")
+    with b.popover("teaching link", help="A link to this exact run with the controls you pick hidden."):
         hidden = st.multiselect("hide these controls", CONTROLS, sorted(hide), key=f"{kp}_hidepick")
         q = {k: v for k, v in st.query_params.items() if not k.startswith(pfx)}
         q.update({pfx + k: str(v) for k, v in params.items() if k != "hide"})
@@ -316,27 +324,40 @@ def render(key_prefix: str = "playground", **options: str) -> None:
                     r.train_epochs(1)
             draw(r, tick.note)
 
+    # Present mode (the projector): a one-line read-out over the network picture, and a decision map and
+    # loss curve sized to fit the window beside it. Elsewhere: four metrics and roomier charts.
+    present = stage.present
+    map_px, loss_px = stage.height(330, 380), stage.height(190, 220)
+
     def draw(r, note: str):
         store = st.session_state.setdefault(f"{kp}_memo", {})
         version = (r.epoch, len(r.history))
         ep, tr, te = r.history[-1]
         left, right = st.columns([1.25, 1])
         with left:
-            m = st.columns(4)
-            m[0].metric("epoch", f"{ep:,}")
-            m[1].metric("train loss", f"{tr:.3f}")
-            m[2].metric("test loss", f"{te:.3f}")
-            m[3].metric("test accuracy", f"{r.accuracy('test'):.0%}")
+            if present:
+                st.markdown(f"epoch **{ep:,}** · train loss **{tr:.3f}** · test loss **{te:.3f}** · "
+                            f"test accuracy **{r.accuracy('test'):.0%}**")
+            else:
+                m = st.columns(4)
+                m[0].metric("epoch", f"{ep:,}")
+                m[1].metric("train loss", f"{tr:.3f}")
+                m[2].metric("test loss", f"{te:.3f}")
+                m[3].metric("test accuracy", f"{r.accuracy('test'):.0%}")
             st.image(memo(store, "net", r, version, lambda: network_picture(r)),
                      caption="every neuron's function over the plane (orange −, blue +); "
                              "links: blue positive, orange negative weights, thicker = larger")
         with right:
-            st.plotly_chart(memo(store, "boundary", r, version + (discretize,), lambda: boundary_figure(r, discretize)),
+            st.plotly_chart(memo(store, "boundary", r, version + (discretize, map_px),
+                                 lambda: boundary_figure(r, discretize, map_px)),
                             key=f"{kp}_boundary", width="stretch")
-            st.plotly_chart(memo(store, "loss", r, version, lambda: loss_figure(r)), key=f"{kp}_loss", width="stretch")
+            st.plotly_chart(memo(store, "loss", r, version + (loss_px,), lambda: loss_figure(r, loss_px)),
+                            key=f"{kp}_loss", width="stretch")
         if st.session_state.get(playing) and r.epoch >= max_epochs:
             st.caption(f"Stopped at {max_epochs} epochs.")
         if note:
             st.caption(note)
 
-    live()
+    # The live fragment draws inside stage.visual (a fragment keeps to the container it is called in).
+    with stage.visual:
+        live()
