@@ -35,10 +35,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +73,6 @@ def run_convnetjs(img_u8: np.ndarray, seconds: float) -> dict:
 
 def browser_preview_fps(seconds: float = 10.0, port: int = 8519) -> float:
     """Serve the painting demo, open it in Chromium, count how often the painted image changes per second."""
-    import shutil
-    import urllib.request
-
     from playwright.sync_api import sync_playwright
 
     flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
