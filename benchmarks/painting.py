@@ -144,6 +144,7 @@ def main(argv=None):
 
     from models.basics.painting import PaintConfig, Painter, sample_image, seconds_to_reach
     from models.basics.painting import preview_tick
+    from models.device import set_threads
 
     ap = argparse.ArgumentParser(description="ConvNetJS vs ours on the 7×20 painting net")
     ap.add_argument("--seconds", type=float, default=20.0, help="ConvNetJS training time")
@@ -156,7 +157,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.seconds <= 0 or args.seeds < 1 or args.threads < 1:
         ap.error("--seconds must be positive, --seeds and --threads at least 1")
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
 
     img = sample_image("chelsea", 200)
     img_u8 = (img * 255).round().astype(np.uint8)
