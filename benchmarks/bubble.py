@@ -50,12 +50,12 @@ def main():
         return
 
     import numpy as np
-    import torch
 
     from models.bubble import agent as A
     from models.bubble import train as T
+    from models.device import set_threads
 
-    torch.set_num_threads(1)
+    set_threads()
     d = T.measure_speed("full", seconds=args.train_seconds, details=True)
     print(f"train_games_per_s {d['games_per_s']:.1f} games_per_s")
     print(f"train_ticks_per_s {d['ticks_per_s']:.1f} ticks_per_s  # {T.DEFAULT_PARALLEL} games move per tick")

@@ -20,8 +20,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
 
+from models.device import set_threads
 from models import artefacts  # noqa: E402
 from models.captioning import decoders, infer, shipped  # noqa: E402
 
@@ -52,7 +52,7 @@ def slide_times() -> tuple[float, float]:
 
 
 def main():
-    torch.set_num_threads(1)
+    set_threads()
     ts = shipped.load_test_set()
     refs = [ts.refs(i) for i in range(len(ts))]
     out, slowest = {}, 0.0

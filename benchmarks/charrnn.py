@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from models.device import set_threads
 from models import artefacts  # noqa: E402
 from models.language.charrnn import corpus, load_checkpoint, sample  # noqa: E402
 
@@ -36,7 +37,7 @@ def full_val_loss(model, ids, window=1024, batch=32):
 
 
 def main():
-    torch.set_num_threads(1)
+    set_threads()
     entries = sorted(artefacts.entries("language", "charrnn_"), key=lambda e: e["metrics"]["iteration"])
     if not entries:
         sys.exit("no char-RNN checkpoints in the manifest")

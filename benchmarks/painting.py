@@ -35,10 +35,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +73,6 @@ def run_convnetjs(img_u8: np.ndarray, seconds: float) -> dict:
 
 def browser_preview_fps(seconds: float = 10.0, port: int = 8519) -> float:
     """Serve the painting demo, open it in Chromium, count how often the painted image changes per second."""
-    import shutil
-    import urllib.request
-
     from playwright.sync_api import sync_playwright
 
     flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -145,6 +144,7 @@ def main(argv=None):
 
     from models.basics.painting import PaintConfig, Painter, sample_image, seconds_to_reach
     from models.basics.painting import preview_tick
+    from models.device import set_threads
 
     ap = argparse.ArgumentParser(description="ConvNetJS vs ours on the 7×20 painting net")
     ap.add_argument("--seconds", type=float, default=20.0, help="ConvNetJS training time")
@@ -157,7 +157,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.seconds <= 0 or args.seeds < 1 or args.threads < 1:
         ap.error("--seconds must be positive, --seeds and --threads at least 1")
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
 
     img = sample_image("chelsea", 200)
     img_u8 = (img * 255).round().astype(np.uint8)

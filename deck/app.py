@@ -15,7 +15,7 @@ import streamlit as st
 
 from . import client, follow, live, nav, rooms
 from .demo_runner import run_demo, settle_imports, takes_stage
-from .moves import (PRESS_KEY, apply_presses, jump_from_select, mark_done, move, pending_move, set_position,
+from .moves import (PRESS_KEY, apply_presses, count_presses_so_far, jump_from_select, mark_done, move, pending_move, set_position,
                     step, toggle_present)
 from .parser import Deck, Slide, load_deck
 from .presenter import render_presenter
@@ -192,6 +192,8 @@ def main() -> None:
     # These two together, before drawing anything: a key press that interrupts this run then
     # steps from the slide this run is about to show, never from the one before it.
     st.session_state["deck_pos"] = (pos.talk.id, pos.index, pos.count)
+    if not st.session_state.get("deck_runs"):
+        count_presses_so_far()
     if goto is not None:
         mark_done(goto)
     for text in (room_notice, notice):

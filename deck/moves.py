@@ -134,10 +134,25 @@ def _press(action: str) -> None:
         toggle_present(talk_id, index)
 
 
+def count_presses_so_far() -> None:
+    """At a session's first run: presses already in the box count as carried out (see apply_presses)."""
+    if "deck_press_done" not in st.session_state:
+        presses = parse_presses(st.session_state.get(PRESS_KEY, ""))
+        st.session_state["deck_press_done"] = max((n for n, _ in presses), default=0)
+
+
 def apply_presses() -> None:
-    """The hidden box changed: carry out every press numbered above the last one carried out."""
+    """The hidden box changed: carry out every press numbered above the last one carried out.
+
+    A session that has not drawn the deck yet cannot have had a press: a box that already holds
+    presses then is an open page reconnecting to a restarted server, whose presses were carried out
+    by the old session. They only set the count, so the deck does not jump."""
+    presses = parse_presses(st.session_state.get(PRESS_KEY, ""))
+    if not st.session_state.get("deck_runs"):
+        count_presses_so_far()
+        return
     done = st.session_state.get("deck_press_done", 0)
-    for number, action in parse_presses(st.session_state.get(PRESS_KEY, "")):
+    for number, action in presses:
         if number > done:
             _press(action)
             done = number

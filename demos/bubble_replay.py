@@ -17,7 +17,7 @@ import time
 
 import streamlit as st
 
-from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, live_tick, memo, training_slot
+from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, live_tick, memo
 from demos.kit.options import choice, declare, text
 
 STEP_SECONDS = 15.0  # "Step" trains towards the next validation point for at most this long per press
@@ -36,11 +36,10 @@ OPTIONS = declare(view=choice(("all", "replay", "compare", "live", "features"), 
 
 @st.cache_resource(show_spinner=False)
 def _net(size):
-    import torch
-
     from models.bubble import agent as A
+    from models.device import set_threads
 
-    torch.set_num_threads(1)
+    set_threads()
     return A.load_checkpoint(size)
 
 
@@ -282,12 +281,12 @@ def _training_curve(kp, size):
 
 def _live(kp):
     import numpy as np
-    import torch
 
     from demos.bubble_play import parse_seed
     from models.bubble import train as T
+    from models.device import set_threads
 
-    torch.set_num_threads(1)
+    set_threads()
     st.caption("The small board (5×8, 4 colours). Each refresh plays a few ticks of 32 games at once "
                "and takes one Adam step per tick; every 100 games it plays 20 validation games greedily.")
     c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")

@@ -1,7 +1,7 @@
 """Scores of the shipped decoders over the whole test split, and how they trained.
 
 Options: ``show`` = table (BLEU-1…4 per decoder and the image-blind baseline, from the manifest that
-``python -m models.captioning.shipped`` wrote after decoding every test picture greedily) or curves
+``python -m models.captioning.ship`` wrote after decoding every test picture greedily) or curves
 (validation BLEU-4 per epoch while training). ``recheck=1`` adds a button that re-decodes the test
 split live and recomputes the BLEU scores.
 """

@@ -15,11 +15,10 @@ NAMES = {"rnn": "Simple RNN", "gru": "GRU", "lstm": "LSTM"}
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _reach(kind, steps, hidden, scale, gate_bias, seed):
-    import torch
-
+    from models.device import set_threads
     from models.language.rnn_cells import gradient_reach
 
-    torch.set_num_threads(1)
+    set_threads()
     return gradient_reach(kind, steps=steps, hidden=hidden, scale=scale, gate_bias=gate_bias, seed=seed)
 
 

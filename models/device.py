@@ -14,15 +14,47 @@ SHARED_MODEL = "shared_model"
 
 @functools.lru_cache(maxsize=1)
 def pick_device():
-    """Return the best available ``torch.device``; the deck never requires a GPU."""
+    """Return the best available ``torch.device``; the deck never requires a GPU.
+
+    ``DECK_DEVICE=cpu`` (or ``cuda`` / ``mps``) overrides the choice; a GPU it names that is not there
+    falls back to the CPU with a warning on stderr.
+    """
     import torch
 
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
+    wanted = os.environ.get("DECK_DEVICE", "").strip().lower()
+    if wanted:
+        if wanted in ("cpu", "cuda", "mps") and device_available(wanted):
+            return torch.device(wanted)
+        print(f"DECK_DEVICE={wanted!r}: not available here (use cpu, cuda or mps); using the CPU", file=sys.stderr)
+        return torch.device("cpu")
+    for kind in ("cuda", "mps"):
+        if device_available(kind):
+            return torch.device(kind)
     return torch.device("cpu")
+
+
+def device_available(kind: str) -> bool:
+    """Whether this torch build can use ``kind`` ("cpu", "cuda" or "mps") on this machine."""
+    import torch
+
+    if kind == "cpu":
+        return True
+    if kind == "cuda":
+        return torch.cuda.is_available()
+    if kind == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        return bool(mps is not None and mps.is_available())
+    return False
+
+
+def synchronize(device) -> None:
+    """Wait for the device's queued work (GPU calls return early), so a timer reads real time."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 def describe(device=None) -> str:

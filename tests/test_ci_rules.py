@@ -103,3 +103,10 @@ def test_no_test_module_turns_an_import_error_into_a_skip():
         if lines:
             bad[str(path.relative_to(TESTS))] = lines
     assert not bad, f"module-level importorskip / skip(allow_module_level=True) in {bad}"
+
+
+def test_the_suite_command_lists_skips_with_their_reasons():
+    import re
+
+    lines = [ln for ln in (TESTS.parent / "deck.sh").read_text().splitlines() if "-m pytest" in ln]
+    assert lines and all(re.search(r"\s-r[a-zA-Z]*s", ln) for ln in lines), lines     # e.g. -rfEs

@@ -219,3 +219,12 @@ def test_demo_key_prefix_names_its_slide():
                 assert slide_place(demo_key_prefix(seg.demo, slide, n)) == (slide.index, n)
     for outside in ("playground", "bubble_play", "x_1", "_3_4", "a_b_4", ""):
         assert slide_place(outside) is None, outside
+
+
+def test_presses_carried_over_from_a_restarted_server_are_not_replayed(fixture_deck):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[PRESS_KEY] = "1:next 2:next 3:next"  # the page's box, sent before the first run
+    at.run()
+    assert title(at) == "Alpha One"
+    keys(at, "1:next 2:next 3:next 4:next")  # the next real press counts, once
+    assert title(at) == "Alpha Two"

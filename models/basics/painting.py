@@ -20,8 +20,9 @@ ConvNetJS users asked for exactly that (convnetjs#121).
 from __future__ import annotations
 
 import argparse
-import threading
 import io
+import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -128,8 +129,6 @@ def make_mlp(layers: int, width: int, n_freqs: int = 0):
 
 def convnetjs_init(net) -> None:
     """Initialise as ConvNetJS does: weights ~ N(0, 1/fan_in), bias 0.1 before a ReLU (keeps units alive), 0 at the output."""
-    import math
-
     import torch
     import torch.nn as nn
 

@@ -18,6 +18,7 @@ Why these choices (the 2016 slides):
 """
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 
@@ -126,8 +127,6 @@ class Int8ValueNet(nn.Module):
     the slides and the benchmark scores use the float32 net. Build it with ``from_float``."""
 
     def __init__(self, net: ValueNet):
-        import copy
-
         from torch.ao import quantization as tq
 
         super().__init__()

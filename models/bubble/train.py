@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -64,8 +65,6 @@ class Trainer:
 
     def __init__(self, size="small", parallel=32, epsilon=0.1, lr=1e-3, batch=128,
                  memory=8192, seed=0, net=None, play="bf16"):
-        import threading
-
         if play not in PLAY_CHOICES:
             raise ValueError(f"play must be one of {PLAY_CHOICES}, not {play!r}")
         self.size, self.cfg = size, E.SIZES[size]
@@ -184,8 +183,6 @@ class Trainer:
     # -- the learner thread
     def start_learner(self):
         """Run the Adam steps on a second thread (one step per tick, at most ``max_lag`` behind)."""
-        import threading
-
         if self._learner is not None:
             return
         self._stop = False

@@ -15,6 +15,7 @@ Command line: ``python -m models.captioning.vocab captions.txt [--min-count 3] [
 """
 from __future__ import annotations
 
+import argparse
 import json
 import pathlib
 import re
@@ -177,8 +178,6 @@ def glove_rows(vocab: Vocab, glove) -> np.ndarray:
 
 
 def main(argv=None) -> None:
-    import argparse
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("captions", help="text file, one caption per line")
     p.add_argument("--min-count", type=int, default=3)
