@@ -10,6 +10,7 @@ next_slide_blank_frames    painted frames, over those presses, with no slide tit
                     flash of the slide between the old and the new one; goal 0), and in how many presses
 section_change_ms   key press on a section's last slide -> the next section's first title painted (text
 section_change_blank_frames  slides on both sides, every such boundary of both talks); blank frames as above
+diagram_min_text_px smallest rendered label of any ```dot diagram, present mode at 1280x720 (goal >= 16)
 follow_lag_p50_s    audience follow mode: presenter's key press -> an audience window (another browser
 follow_lag_max_s    context) shows the new slide; median and worst of --follows moves (goal <= 1)
 """
@@ -123,6 +124,19 @@ def section_changes(page, url, deck) -> list[tuple[float, int]]:
     return out
 
 
+def diagram_min_text(page, url, deck) -> tuple[float, str]:
+    """The smallest diagram label (CSS px) over every slide with a diagram, present mode, and where it is."""
+    from deck.diagram_check import diagram_slides, measure_slide, smallest
+
+    worst = (float("inf"), "")
+    for t in deck.talks:
+        for s in diagram_slides(t):
+            w = smallest(measure_slide(page, url, s))
+            if w and w["min_px"] < worst[0]:
+                worst = (w["min_px"], f"{s.source} '{w['label']}'")
+    return worst
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presses", type=int, default=40)
@@ -186,6 +200,8 @@ def main() -> None:
                         page.goto(slide_url(s, url))
                         page.locator("[data-testid='stMain'] h2", has_text=s.title).wait_for(timeout=30000)
             print(f"rss_text_slides_mb {rss_mb(proc.pid):.0f} MB")
+            px, where = diagram_min_text(page, url, deck)
+            print(f"diagram_min_text_px {px:.1f} px ({where})")
             lags = follow_lags(browser, page, url, talk, args.follows)
             print(f"follow_lag_p50_s {statistics.median(lags):.2f} s")
             print(f"follow_lag_max_s {max(lags):.2f} s")
