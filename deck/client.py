@@ -89,6 +89,18 @@ BASE_CSS = """
 .st-key-deck_nav { margin-top: 0.5rem; }
 .st-key-deck_plotly_warmup { position: absolute; left: -9999px; width: 300px; height: 10px; overflow: hidden; }
 .deck-counter { opacity: 0.72; font-size: 0.95rem; }
+/* phones (browse mode, attendees reading along): Prev/Next stay on screen at the bottom, however long the
+   slide, and wide content scrolls inside its own box, never the page sideways */
+@media (max-width: 640px) {
+  [data-testid="stLayoutWrapper"]:has(> .st-key-deck_nav), .st-key-deck_nav {
+    position: sticky; bottom: 0; z-index: 50; }
+  .st-key-deck_nav { padding: 0.35rem 0; flex-wrap: wrap; row-gap: 0.2rem;
+    backdrop-filter: blur(12px); -webkit-backdrop-filter: blur(12px);
+    background: color-mix(in srgb, currentColor 8%, transparent); }
+  .deck-counter { font-size: 0.85rem; }
+  [data-testid="stMain"] .stMarkdown table { display: block; max-width: 100%; overflow-x: auto; }
+  [data-testid="stMain"] img, [data-testid="stMain"] canvas { max-width: 100%; height: auto; }
+}
 </style>
 """ + DIAGRAM_CSS  # diagrams: deck/diagrams.py
 

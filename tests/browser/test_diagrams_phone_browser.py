@@ -46,7 +46,9 @@ PHONE_JS = """() => {
   const scrollers = [document.querySelector('[data-testid="stMain"]'),
                      document.querySelector('[data-testid="stAppViewContainer"]'), doc].filter(Boolean);
   const wide = Math.max(...scrollers.map(e => e.scrollWidth - e.clientWidth));
-  const next = document.querySelector('.st-key-deck_next button').getBoundingClientRect();
+  const boxes = Array.from(document.querySelectorAll('.st-key-deck_next button'))
+    .map(b => b.getBoundingClientRect()).filter(r => r.width > 0 && r.height > 0);
+  const next = boxes[boxes.length - 1];
   return {scroll_width: doc.scrollWidth, inner_width: window.innerWidth, sideways: wide,
           next_top: next.top, next_bottom: next.bottom, next_left: next.left, next_right: next.right,
           height: window.innerHeight};
@@ -73,7 +75,7 @@ def test_phone_no_sideways_scroll_and_next_in_view(browser, deck_url, shots, sli
     page = context.new_page()
     try:
         page.goto(slide_url(slide, deck_url))
-        page.wait_for_selector(".st-key-deck_next button", timeout=30000)
+        page.wait_for_selector(".st-key-deck_next button >> visible=true", timeout=30000)
         page.locator("[data-testid='stMain'] h2", has_text=slide.title).first.wait_for(timeout=30000)
         assert wait_run_after(page, 0, 90), f"{slide.source}: the slide's run did not finish"
         page.wait_for_timeout(300)
