@@ -48,7 +48,10 @@ STAGE_CSS = """
   font-size: clamp(1.05rem, 1.45vw, 1.6rem) !important; line-height: 1.3 !important; }
 .st-key-deck_stage_side .stMarkdown td, .st-key-deck_stage_side .stMarkdown th {
   font-size: clamp(0.85rem, 1.05vw, 1.2rem) !important; padding: 0.15rem 0.4rem !important; }
-.st-key-deck_stage_side [data-testid="stGraphVizChart"] svg { height: 16vh !important; }
+/* a diagram beside the visual: the column's width, at most a third of the window's height (labels keep
+   >= 16 px when the drawing is narrow: such slides draw their diagram top-to-bottom) */
+.st-key-deck_stage_side [data-testid="stGraphVizChart"] svg { width: 100% !important; height: auto !important;
+  max-height: 33vh !important; }
 /* text in the visual: legible from the back, but compact (the slide's own text is larger) */
 .st-key-deck_stage_present [class*="st-key-deck_stage_visual"] .stMarkdown p,
 .st-key-deck_stage_present [class*="st-key-deck_stage_visual"] .stMarkdown li {
