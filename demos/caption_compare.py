@@ -27,11 +27,7 @@ def _features(key_prefix: str, ts, image: int):
     source = st.radio("Picture", ["Test picture", "Upload your own"], horizontal=True, key=f"{key_prefix}_src",
                       help="Test pictures were never seen in training. An upload goes through the same Inception-v3 encoder.")
     if source == "Test picture":
-        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        i = c1.slider("Test picture number", 0, len(ts) - 1, min(image, len(ts) - 1), key=f"{key_prefix}_img")
-        if c2.button("Random picture", key=f"{key_prefix}_rand", width="stretch"):
-            st.session_state[f"{key_prefix}_img_next"] = int(np.random.default_rng().integers(len(ts)))
-            st.rerun()
+        i = st.slider("Test picture number", 0, len(ts) - 1, min(image, len(ts) - 1), key=f"{key_prefix}_img")
         return C.picture(i), ts.pooled[i], ts.regions[i], ts.refs(i), f"test picture {i}"
     from demos.kit.images import decode_upload, show_notices
 
@@ -90,28 +86,49 @@ def _attention_strip(model, vocab, ids, rgb, pooled, regions):
         cols[k % len(cols)].image(shown, caption=f"'{w}' · whole {att[k, 0]:.0%}", width="stretch")
 
 
-def render(key_prefix: str = "caption_compare", **options: str) -> None:
+def _cell(label, vocab, caps, refs, ms, ent, untrained, present):
+    """One decoder's captions, each with its BLEU scores, and a line of figures."""
+    from models.captioning import infer
+
+    m = ent.get("metrics", {})
+    st.markdown(f"**{label}**")
+    for ids in caps:
+        text = C.words(vocab, ids) or "(empty)"
+        st.markdown(f"**“{text}”**")
+        if refs:
+            b = infer.sentence_bleus(refs, vocab.decode(ids))
+            st.caption("BLEU-1…4: " + " · ".join(f"{v:.2f}" for v in b))
+    if present:  # one short line on the projector; the rest is in the browse view
+        st.caption(f"{ms:.0f} ms per caption · test BLEU-4 {m.get('test_bleu4', float('nan')):.3f}"
+                   + (" · showing epoch 0" if untrained else ""))
+    else:
+        st.caption(f"{ms:.0f} ms per caption · {ent.get('params', 0):,} parameters · trained "
+                   f"{ent.get('epochs', '?')} epochs in {ent.get('train_seconds', 0) / 60:.1f} min · "
+                   f"test-split BLEU-4 {m.get('test_bleu4', float('nan')):.3f}"
+                   + (" · showing epoch 0" if untrained else ""))
+
+
+def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> None:
+    """Draw on ``stage`` (``deck/stage.py``): the picture and our decoders' captions in ``stage.visual``,
+    "Random picture" (and "Sample again" while sampling) in ``stage.controls``, the picture source, the
+    decoding settings, the untrained toggle and the reference captions in ``stage.more``."""
+    from deck.stage import default_stage
+
+    stage = stage or default_stage()
     if not C.available():
-        st.info(C.SHIP_HINT)
+        stage.visual.info(C.SHIP_HINT)
         return
     from models.captioning import decoders, infer
 
     o = OPTIONS.parse(options)
     ts = C.test_set()
     only = o.decoder
-    nxt = st.session_state.pop(f"{key_prefix}_img_next", None)
-    if nxt is not None:
-        st.session_state[f"{key_prefix}_img"] = nxt
-    got = _features(key_prefix, ts, min(o.image, len(ts) - 1))
-    if got is None:
-        return
-    rgb, pooled, regions, refs, label = got
-
-    left, right = st.columns([1, 2.4])
-    left.image(rgb, caption=f"{label} (what the decoders see, 160×160)", width="stretch")
-    if refs:
-        left.markdown("**Reference captions**\n" + "\n".join(f"- {' '.join(r)}" for r in refs))
-    with right:
+    for name in ("img", "seed", "src"):  # a button's choice, applied before the widget is drawn
+        nxt = st.session_state.pop(f"{key_prefix}_{name}_next", None)
+        if nxt is not None:
+            st.session_state[f"{key_prefix}_{name}"] = nxt
+    with stage.more:
+        got = _features(key_prefix, ts, min(o.image, len(ts) - 1))
         mode_default = "sampled" if only else "greedy"
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
         mode = c1.radio("Decoding", list(MODES), format_func=MODES.get, horizontal=True, key=f"{key_prefix}_mode",
@@ -125,6 +142,28 @@ def render(key_prefix: str = "caption_compare", **options: str) -> None:
                                 help="Below 1: safer, repetitive words. Above 1: more adventurous, more mistakes.")
         width = c2.slider("Beam width", 2, 8, 3, key=f"{key_prefix}_beam", disabled=mode != "beam")
         seed = c3.number_input("Seed", 0, 9999, 0, key=f"{key_prefix}_seed", disabled=mode != "sampled")
+    with stage.controls:
+        b = st.container(horizontal=True)
+        if b.button("Random picture", key=f"{key_prefix}_action", type="primary",
+                    help="Another test picture, never seen in training."):
+            st.session_state[f"{key_prefix}_img_next"] = int(np.random.default_rng().integers(len(ts)))
+            st.session_state[f"{key_prefix}_src_next"] = "Test picture"
+            st.rerun()
+        if mode == "sampled" and b.button("Sample again", key=f"{key_prefix}_resample",
+                                          help="New random draws: the next seed."):
+            st.session_state[f"{key_prefix}_seed_next"] = (int(seed) + 1) % 10_000
+            st.rerun()
+    if got is None:
+        return
+    rgb, pooled, regions, refs, label = got
+    if refs:
+        stage.more.markdown("**Reference captions**\n" + "\n".join(f"- {' '.join(r)}" for r in refs))
+
+    present = stage.present
+    with stage.visual:
+        left, right = st.columns([1, 2.2] if present else [1, 2.4])
+    left.image(rgb, caption=f"{label} (what the decoders see, 160×160)", width="stretch")
+    with right:
         names = [only] if only else decoders.DECODERS
         if only:
             cells = [st.container(border=True)]
@@ -137,22 +176,21 @@ def render(key_prefix: str = "caption_compare", **options: str) -> None:
         t0 = time.perf_counter()
         caps = _caption(model, mode, pooled, regions, temperature, width, seed, n=5 if only else 1)
         ms = (time.perf_counter() - t0) * 1000 / len(caps)
+        m = ent.get("metrics", {})
         with cell:
-            st.markdown(f"**{decoders.LABELS[name]}**")
-            for ids in caps:
-                text = C.words(vocab, ids) or "(empty)"
-                st.markdown(f"**“{text}”**")
-                if refs:
-                    b = infer.sentence_bleus(refs, vocab.decode(ids))
-                    st.caption("BLEU-1…4: " + " · ".join(f"{v:.2f}" for v in b))
-            m = ent.get("metrics", {})
-            st.caption(f"{ms:.0f} ms per caption · {ent.get('params', 0):,} parameters · trained "
-                       f"{ent.get('epochs', '?')} epochs in {ent.get('train_seconds', 0) / 60:.1f} min · test-split BLEU-4 "
-                       f"{m.get('test_bleu4', float('nan')):.3f}" + (" · showing epoch 0" if untrained else ""))
+            if present and not only:  # the projector: name and caption, then one short line of figures
+                text = C.words(vocab, caps[0]) or "(empty)"
+                st.markdown(f"**{decoders.LABELS[name]}**{' · epoch 0' if untrained else ''}  \n**“{text}”**")
+                b = infer.sentence_bleus(refs, vocab.decode(caps[0]))[3] if refs else None
+                st.caption((f"BLEU-4 {b:.2f} " if b is not None else "BLEU-4 ")
+                           + f"(test split {m.get('test_bleu4', float('nan')):.3f}) · {ms:.0f} ms")
+            else:
+                _cell(decoders.LABELS[name], vocab, caps, refs, ms, ent, untrained, present)
         if name == "transformer":
             trans = (model, vocab, caps[0])
     if trans is not None and trans[2]:
-        with st.expander("Where the transformer looked, word by word", expanded=bool(only)):
+        # collapsed on the projector (the captions are the visual); open on a transformer slide in browse
+        with stage.visual.expander("Where the transformer looked, word by word", expanded=bool(only) and not present):
             st.caption("Attention of the last layer over the picture's 3×3 Inception regions (bright = attended); "
                        "'whole' is the share given to the pooled whole-picture vector.")
             _attention_strip(trans[0], trans[1], trans[2], rgb, pooled, regions)

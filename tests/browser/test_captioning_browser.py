@@ -26,6 +26,7 @@ def test_four_decoders_compared_live_on_one_picture(page: Page, deck_url, shots)
     expect(page.get_by_text("BLEU-1…4").nth(3)).to_be_visible()
     greedy = page.locator("strong").filter(has_text="“").all_inner_texts()
     assert len(greedy) == 4
+    page.get_by_text("More settings").first.click()  # the decoding settings are in the stage's expander
     page.get_by_text("Beam search").click()
     expect(page.get_by_text("Beam width")).to_be_visible()
     page.get_by_text("Untrained (epoch 0)").click()
