@@ -34,11 +34,12 @@ def parse_seed(text) -> tuple[int | None, str | None]:
     return s, None
 
 
-def board_figure(board, labels=None, values=None, chosen=None, title=""):
+def board_figure(board, labels=None, values=None, chosen=None, title="", cell: int | None = None):
     """Plotly picture of a board in screen orientation (h leftward, v upward).
 
     ``values``: optional {(h, v) first cell: number} drawn as a heat map over each group
-    (cells of groups get their group's value; other cells only their colour symbol).
+    (cells of groups get their group's value; other cells only their colour symbol). ``cell``: px per
+    cell (default 34 on the small board, 30 on the full one).
     """
     import numpy as np
     import plotly.graph_objects as go
@@ -79,7 +80,7 @@ def board_figure(board, labels=None, values=None, chosen=None, title=""):
     fig.update_xaxes(range=[-0.6, W - 0.4], showgrid=False, zeroline=False, visible=False)
     fig.update_yaxes(range=[-0.6, H - 0.4], showgrid=False, zeroline=False, visible=False,
                      scaleanchor="x", scaleratio=1)
-    cell = 34 if W <= 5 else 30
+    cell = cell or (34 if W <= 5 else 30)
     fig.update_layout(title=title, height=60 + cell * H, width=(140 if values is not None else 40) + cell * W,
                       margin=dict(l=5, r=5, t=40 if title else 5, b=5),
                       plot_bgcolor="white", showlegend=False)
@@ -144,13 +145,13 @@ def _undo(kp):
     st.session_state[f"{kp}_msg"] = ("info", "Undone: back one move.")
 
 
-def _board_css(kp, board, labels, H):
-    """Square coloured buttons, tight grid, and an outline on the hovered group."""
+def _board_css(kp, board, labels, H, px: int = 30):
+    """Square coloured buttons (``px`` wide), tight grid, and an outline on the hovered group."""
     css = [f""".st-key-{kp}_board [data-testid="stHorizontalBlock"], .st-key-{kp}_board .stHorizontalBlock {{gap:2px!important}}
 .st-key-{kp}_board, .st-key-{kp}_board [data-testid="stVerticalBlock"] {{gap:2px!important}}
-.st-key-{kp}_board button {{width:30px;min-width:30px;height:30px;min-height:30px;padding:0;border-radius:50%;
-  font-size:14px;line-height:1;border:1px solid #444}}
-.st-key-{kp}_board button p {{font-size:14px}}"""]
+.st-key-{kp}_board button {{width:{px}px;min-width:{px}px;height:{px}px;min-height:{px}px;padding:0;border-radius:50%;
+  font-size:{px // 2}px;line-height:1;border:1px solid #444}}
+.st-key-{kp}_board button p {{font-size:{px // 2}px}}"""]
     for c, col in COLOURS.items():
         css.append(f'.st-key-{kp}_board [class*="{kp}_k{c + 1}_"] button {{background:{col};color:{INK[c]}}}')
     css.append(f'.st-key-{kp}_board [class*="{kp}_k1_"] button {{background:transparent;border:1px dashed #ccc}}')
@@ -163,10 +164,14 @@ def _board_css(kp, board, labels, H):
     st.html("<style>" + "\n".join(css) + "</style>")
 
 
-def render(key_prefix: str = "bubble_play", **options: str) -> None:
-    """Playable board with score, moves, undo, new game by seed and board size."""
+def render(key_prefix: str = "bubble_play", stage=None, **options: str) -> None:
+    """Playable board with score, moves, undo, new game by seed and board size, drawn on ``stage``
+    (``deck/stage.py``): the board, a one-line read-out and the last move's message in ``stage.visual``,
+    New game and Undo in ``stage.controls``, seed, board size and the scoring rules in ``stage.more``."""
+    from deck.stage import default_stage
     from models.bubble import engine as E
 
+    stage = stage or default_stage()
     kp = key_prefix
     o = OPTIONS.parse(options)
     size, seed = o.size, o.seed
@@ -174,45 +179,55 @@ def render(key_prefix: str = "bubble_play", **options: str) -> None:
         s, err = parse_seed(seed)
         _new(kp, s if err is None else 1, size)
 
-    c1, c2, c3, c4 = st.columns([1.2, 1.2, 1, 1], vertical_alignment="bottom")
-    seed_txt = c1.text_input("Seed", value=str(seed), key=f"{kp}_seed",
-                             help="Every game is reproducible from its seed (a whole number).")
-    size_sel = c2.selectbox("Board", ["small", "full"], index=["small", "full"].index(size),
-                            key=f"{kp}_size", format_func=lambda s: {"small": "small 5×8, 4 colours",
-                                                                   "full": "full 10×14, 5 colours"}[s],
-                            help="The small board is the one the 2016 agent learnt on first.")
-    if c3.button("New game", key=f"{kp}_action", help="Start a new board from this seed and size."):
-        s, err = parse_seed(seed_txt)
-        if err:
-            st.session_state[f"{kp}_msg"] = ("error", err)
-        else:
-            _new(kp, s, size_sel)
-    c4.button("Undo", key=f"{kp}_undo", on_click=_undo, args=(kp,), help="Take back the last move.",
-              disabled=not st.session_state[f"{kp}_hist"])
+    with stage.more:
+        c1, c2 = st.columns(2)
+        seed_txt = c1.text_input("Seed", value=str(seed), key=f"{kp}_seed",
+                                 help="Every game is reproducible from its seed (a whole number).")
+        size_sel = c2.selectbox("Board", ["small", "full"], index=["small", "full"].index(size),
+                                key=f"{kp}_size", format_func=lambda s: {"small": "small 5×8, 4 colours",
+                                                                       "full": "full 10×14, 5 colours"}[s],
+                                help="The small board is the one the 2016 agent learnt on first.")
+        st.caption("Score for a group of n: n·(n−1), a pair scores 4. Emptied columns close up to the "
+                   "right and new random columns arrive from the left. Colours: Okabe-Ito, each with "
+                   "its own symbol (● ▲ ■ ◆ ★). New game uses this seed and board.")
+    with stage.controls:
+        b = st.container(horizontal=True)
+        if b.button("New game", key=f"{kp}_action", type="primary",
+                    help="Start a new board from the seed and size in More settings."):
+            s, err = parse_seed(seed_txt)
+            if err:
+                st.session_state[f"{kp}_msg"] = ("error", err)
+            else:
+                _new(kp, s, size_sel)
+        b.button("Undo", key=f"{kp}_undo", on_click=_undo, args=(kp,), help="Take back the last move.",
+                 disabled=not st.session_state[f"{kp}_hist"])
 
     g = st.session_state[f"{kp}_g"]
     legal = g.legal()
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Score", g.score)
-    m2.metric("Moves", g.moves)
-    m3.metric("Groups you can remove", len(legal))
-    m4.metric("Bubbles left", int((g.board > 0).sum()))
-    kind, msg = st.session_state[f"{kp}_msg"]
-    getattr(st, kind)(msg)
-    if not legal:
-        st.info("Game over. Pick a seed and press **New game** to play again (or Undo).")
-
     W, H = g.board.shape
     labels = E.label_batch(g.board[None])[0]
-    _board_css(kp, g.board, labels, H)
-    with st.container(key=f"{kp}_board"):
-        for v in range(H - 1, -1, -1):                 # top screen row first
-            with st.container(horizontal=True, gap=None):
-                for h in range(W - 1, -1, -1):         # h grows leftward on screen
-                    c = int(g.board[h, v])
-                    st.button(SYMBOLS[c], key=f"{kp}_k{c + 1}_g{labels[h, v]}_c{h}_{v}",
-                              on_click=_click, args=(kp, h, v),
-                              )
-    st.caption("Score for a group of n: n·(n−1), a pair scores 4. Emptied columns close up to the "
-               "right and new random columns arrive from the left. Colours: Okabe-Ito, each with "
-               "its own symbol (● ▲ ■ ◆ ★).")
+    # Present mode: bubbles sized so the whole board, the read-out and the message fit the stage at 720p.
+    px = stage.height(34 if H > 8 else 46, 30)
+    with stage.visual:
+        if stage.present:
+            st.markdown(f"Score **{g.score}** · moves **{g.moves}** · groups you can remove **{len(legal)}** · "
+                        f"bubbles left **{int((g.board > 0).sum())}**")
+        else:
+            m1, m2, m3, m4 = st.columns(4)
+            m1.metric("Score", g.score)
+            m2.metric("Moves", g.moves)
+            m3.metric("Groups you can remove", len(legal))
+            m4.metric("Bubbles left", int((g.board > 0).sum()))
+        kind, msg = st.session_state[f"{kp}_msg"]
+        getattr(st, kind)(msg)
+        if not legal:
+            st.info("Game over. Pick a seed and press **New game** to play again (or Undo).")
+        _board_css(kp, g.board, labels, H, px)
+        with st.container(key=f"{kp}_board"):
+            for v in range(H - 1, -1, -1):                 # top screen row first
+                with st.container(horizontal=True, gap=None):
+                    for h in range(W - 1, -1, -1):         # h grows leftward on screen
+                        c = int(g.board[h, v])
+                        st.button(SYMBOLS[c], key=f"{kp}_k{c + 1}_g{labels[h, v]}_c{h}_{v}",
+                                  on_click=_click, args=(kp, h, v),
+                                  )

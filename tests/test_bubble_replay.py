@@ -69,8 +69,10 @@ def test_replay_play_pause_advances_and_bad_seed_is_refused():
 
 def test_replay_of_own_game_from_the_play_demo():
     at = AppTest.from_string(
+        "import streamlit as st\nfrom deck.stage import _stacked\n"  # two demos, two stages (as on two slides)
         "from demos.bubble_play import render as p\nfrom demos.bubble_replay import render as r\n"
-        "p(key_prefix='bp_slide7', size='small', seed='9')\nr(key_prefix='r', view='replay', player='own')",
+        "p(key_prefix='bp_slide7', size='small', seed='9', stage=_stacked(st.container(), 1))\n"
+        "r(key_prefix='r', view='replay', player='own', stage=_stacked(st.container(), 2))",
         default_timeout=90).run()
     g = E.Game.of_size(9, "small")
     for _ in range(3):
@@ -87,7 +89,7 @@ def test_replay_of_own_game_from_the_play_demo():
 def test_comparison_table_and_chart_match_the_players():
     at = app("compare", size="small")
     assert not at.exception
-    df = at.dataframe[0].value
+    df = next(d.value for d in at.dataframe if "mean score" in d.value.index)  # the summary, not the per-game table
     net, _ = A.load_checkpoint("small")
     seeds = range(1_000_000_000, 1_000_000_020)
     for p in ("random", "greedy", "agent"):
