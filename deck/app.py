@@ -120,8 +120,10 @@ def render_sidebar(deck: Deck, pos: nav.Position) -> None:
         labels = {s.index: f"{s.index + 1}. {s.title}" for s in talk.slides}
         # The box holds no position (it always shows its prompt): a widget that tracked the
         # current slide would send its stale value along with the next key press and jump back.
+        # Its prompt never changes either: one naming the current slide redrew the box on every
+        # move, a third of a text-slide move under load (benchmarks/deck.py, issue #22).
         st.selectbox("Jump to slide", options=list(labels), index=None, format_func=labels.__getitem__,
-                     placeholder=f"{pos.index + 1}. {pos.slide.title}", key="deck_jump",
+                     placeholder="Type a slide number or title", key="deck_jump",
                      on_change=jump_from_select, args=(talk.id,))
         st.toggle("Present mode (P)", value=False, key="deck_present_toggle",
                   on_change=toggle_present, args=(talk.id, pos.index),
