@@ -1,7 +1,30 @@
 """The one place that picks a compute device (CUDA, then Apple MPS, else CPU), sets torch's CPU thread
-count, and hands freed memory back to the OS."""
+count, and hands freed memory back to the OS.
+
+Where each net runs (the one rule):
+
+* **Inference for the demos** runs on ``pick_device()`` (a GPU when there is one) for every net whose
+  forward pass is real work: Inception-v3 (features, Deep Dream, Gatys style transfer), the
+  EfficientNet ImageNet classifier, the captioning decoders and their feature encoder, char-RNN and
+  char-GPT sampling, the MNIST CNN. Their loaders put the net there (``device=None`` means
+  ``pick_device()``) and their helpers move inputs to the net's device (``device_of``) and results
+  back to the CPU.
+* **Nets trained live, step by step, in the page** stay on the CPU: painting, the Playground and the
+  dense MNIST net (and the other few-thousand-weight toys in ``models.basics``, the autoencoder and
+  the word-junk RNNs a demo retrains). Each of their steps is microseconds of arithmetic on a few
+  thousand weights, so copying to the GPU and launching kernels would cost more than the maths.
+* **Training scripts** (``python -m models.<area>.<script>``) take ``--device`` (``add_device_argument``;
+  default ``pick_device()``), move the model and each batch there, and save checkpoints with their
+  tensors on the CPU (``cpu_state``); every load uses ``map_location="cpu"``, so a checkpoint made on a
+  GPU opens on a laptop. The Bubble trainer's int8 player is CPU-only by design (see its ``--device``).
+* Everything is float32. No mixed precision: autocast is only worth it where a GPU measurement says
+  so, and none has been measured for these nets yet.
+
+``DECK_DEVICE=cpu`` keeps all of it on the CPU; the deck never requires a GPU.
+"""
 from __future__ import annotations
 
+import argparse
 import ctypes
 import functools
 import os
@@ -55,6 +78,79 @@ def synchronize(device) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
+
+
+def resolve(device=None):
+    """``None`` -> ``pick_device()``; a name ("cpu", "cuda", "cuda:1", "mps") or ``torch.device`` -> that
+    device, or a ``ValueError`` saying why it cannot be used here."""
+    import torch
+
+    if device is None:
+        return pick_device()
+    try:
+        dev = device if isinstance(device, torch.device) else torch.device(str(device).strip().lower())
+    except (RuntimeError, ValueError):
+        raise ValueError(f"unknown device {device!r}: use cpu, cuda or mps") from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"unknown device {device!r}: use cpu, cuda or mps")
+    if not device_available(dev.type):
+        raise ValueError(f"device {device!r} is not available on this machine (torch {torch.__version__}); "
+                         "use cpu, or leave --device out to pick the best one")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return dev
+
+
+def _device_type(text: str):
+    try:
+        return resolve(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def add_device_argument(ap: argparse.ArgumentParser, note: str = "") -> None:
+    """Add ``--device`` to a training script's parser; the parsed value is a ``torch.device`` or None
+    (None: ``resolve(None)`` picks, see ``pick_device``). An unavailable device is an argparse error."""
+    ap.add_argument("--device", type=_device_type, default=None,
+                    help="cpu, cuda, cuda:N or mps (default: the best one here: CUDA, then MPS, else CPU; "
+                         "DECK_DEVICE overrides)" + (f". {note}" if note else ""))
+
+
+def device_of(module):
+    """The device a net's weights (or, without weights, buffers) live on; CPU for a net with neither."""
+    import torch
+
+    for t in module.parameters():
+        return t.device
+    for t in module.buffers():
+        return t.device
+    return torch.device("cpu")
+
+
+def cpu_state(module_or_state) -> dict:
+    """A state dict with every tensor detached and on the CPU, so the checkpoint loads on any machine."""
+    import torch
+
+    state = module_or_state.state_dict() if hasattr(module_or_state, "state_dict") else module_or_state
+
+    def move(v):
+        if isinstance(v, torch.Tensor):
+            return v.detach().cpu()
+        if isinstance(v, dict):
+            return type(v)((k, move(x)) for k, x in v.items())
+        if isinstance(v, (list, tuple)):
+            return type(v)(move(x) for x in v)
+        return v
+
+    out = move(state)
+    if hasattr(state, "_metadata"):          # nn.Module.state_dict's per-module versions, kept as torch does
+        out._metadata = state._metadata
+    return out
+
+
+def trained_on(device, cpu_text: str) -> str:
+    """A manifest's "trained_on": ``cpu_text`` (as recorded so far) on the CPU, else the GPU's name."""
+    return cpu_text if device.type == "cpu" else describe(device) + " (float32)"
 
 
 def describe(device=None) -> str:
