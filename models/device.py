@@ -1,18 +1,23 @@
 """The one place that picks a compute device (CUDA, then Apple MPS, else CPU), sets torch's CPU thread
 count, and hands freed memory back to the OS.
 
-Where each net runs (the one rule):
+Where each net runs (the one rule): **a net goes to ``pick_device()`` when one call of it is real work
+(a pretrained image net, or a net of ~0.5 M+ weights); a net of tens of thousands of weights stays on
+the CPU**, because per call the copy to the GPU and the kernel launches would cost more than its maths.
 
-* **Inference for the demos** runs on ``pick_device()`` (a GPU when there is one) for every net whose
-  forward pass is real work: Inception-v3 (features, Deep Dream, Gatys style transfer), the
-  EfficientNet ImageNet classifier, the captioning decoders and their feature encoder, char-RNN and
-  char-GPT sampling, the MNIST CNN. Their loaders put the net there (``device=None`` means
-  ``pick_device()``) and their helpers move inputs to the net's device (``device_of``) and results
-  back to the CPU.
-* **Nets trained live, step by step, in the page** stay on the CPU: painting, the Playground and the
-  dense MNIST net (and the other few-thousand-weight toys in ``models.basics``, the autoencoder and
-  the word-junk RNNs a demo retrains). Each of their steps is microseconds of arithmetic on a few
-  thousand weights, so copying to the GPU and launching kernels would cost more than the maths.
+* On ``pick_device()`` (their loaders take ``device=None`` meaning ``pick_device()``; their helpers
+  move inputs to the net's device with ``device_of`` and bring results back to the CPU):
+  Inception-v3 (``vision.inception.load_inception``: features, transfer learning, Deep Dream, Gatys
+  style transfer), EfficientNet-Lite0 (``vision.imagenet.load_classifier``), the captioning decoders
+  and their encoder (``captioning.shipped.load_decoder``, ``captioning.features.Encoder``), char-RNN and
+  char-GPT sampling (``language.charrnn.load_checkpoint``, ``language.chargpt.load_gpt``).
+* On the CPU: the nets the demos train live, step by step (painting, Playground, dense MNIST, the
+  3-filter MNIST CNN: 23,560 weights, ``vision.mnist_cnn.load`` defaults to "cpu"), and the other small
+  nets (autoencoder, word-junk RNNs, the BiGRU tagger, the ``models.basics`` toys, the Bubble agent's
+  int8 player). Their helpers still follow the net's device, so a caller may move one.
+* Random draws used for sampling (char-RNN/GPT text, captions, Deep Dream jitter) come from CPU
+  generators, so a seed gives the same draws on every device (the numbers fed to them may differ in
+  the last bits on a GPU).
 * **Training scripts** (``python -m models.<area>.<script>``) take ``--device`` (``add_device_argument``;
   default ``pick_device()``), move the model and each batch there, and save checkpoints with their
   tensors on the CPU (``cpu_state``); every load uses ``map_location="cpu"``, so a checkpoint made on a
@@ -114,6 +119,16 @@ def add_device_argument(ap: argparse.ArgumentParser, note: str = "") -> None:
     ap.add_argument("--device", type=_device_type, default=None,
                     help="cpu, cuda, cuda:N or mps (default: the best one here: CUDA, then MPS, else CPU; "
                          "DECK_DEVICE overrides)" + (f". {note}" if note else ""))
+
+
+def cpu_only(device, script: str, why: str):
+    """For a script that runs on the CPU by design: a ``--device`` naming a GPU is said to be ignored
+    (on stderr, with ``why``); returns the CPU device either way."""
+    import torch
+
+    if device is not None and device.type != "cpu":
+        print(f"{script}: --device {device} ignored, running on the CPU: {why}", file=sys.stderr)
+    return torch.device("cpu")
 
 
 def device_of(module):
