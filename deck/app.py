@@ -101,6 +101,9 @@ def render_nav(pos: nav.Position, present: bool) -> None:
         st.button("Present", key="deck_present", on_click=toggle_present, args=(talk.id, i))
         # the browser's numbered key presses (deck/client.py); the box is never shown
         st.text_input("Key presses", key=PRESS_KEY, on_change=apply_presses, label_visibility="collapsed")
+        # the last press carried out: the browser sends its presses again while this lags behind
+        done = st.session_state.get("deck_press_done", 0)
+        st.markdown(f"<span class='deck-press-ack deck-press-ack-{done}'></span>", unsafe_allow_html=True)
 
 
 def render_sidebar(deck: Deck, pos: nav.Position) -> None:

@@ -23,14 +23,16 @@ KEYS_JS = """
   var recent = [];
   var setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
   function box() { return document.querySelector('.st-key-PRESS_KEY input'); }
-  var waiting = null;
+  var waiting = null, attempt = 0, lastCommit = 0;
   function commit() {
     var b = box();
     if (!b) {   // the page is still drawing the box: keep the press and commit it once it is there
       if (!waiting) { waiting = setTimeout(function () { waiting = null; commit(); }, 50); }
       return;
     }
-    var text = recent.join(' ');
+    lastCommit = Date.now();
+    // a re-send starts with 'rN' (the server skips it), so the box always changes and is sent again
+    var text = (attempt ? 'r' + attempt + ' ' : '') + recent.join(' ');
     if (b.value !== text) {
       setValue.call(b, text);                                  // as typing would (React sees it)
       b.dispatchEvent(new Event('input', {bubbles: true}));
@@ -42,6 +44,22 @@ KEYS_JS = """
                                                                which: 13, bubbles: true})); }
     }, 0);
   }
+  // Delivery is confirmed: every run draws the number of the last press the server carried out
+  // (deck-press-ack-N, in the hidden nav). If the page is idle and that is still below the last
+  // press 1.5 s after sending, the box is sent again; the server carries out each number once, so
+  // a re-send can never move twice.
+  function acked() {
+    var el = document.querySelector('.deck-press-ack');
+    var m = el ? /deck-press-ack-(\d+)/.exec(el.className) : null;
+    return m ? parseInt(m[1], 10) : -1;
+  }
+  setInterval(function () {
+    if (!window.__deckPresses || Date.now() - lastCommit < 1500) { return; }
+    var app = document.querySelector('[data-testid="stApp"]');
+    if (app && app.getAttribute('data-test-script-state') !== 'notRunning') { return; }
+    var done = acked();
+    if (done >= 0 && done < window.__deckPresses) { attempt += 1; commit(); }
+  }, 250);
   function press(name) {
     window.__deckPresses += 1;
     recent.push(window.__deckPresses + ':' + name);

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from models import artefacts
-from models.device import set_threads
+from models.device import add_device_argument, cpu_only, set_threads
 
 BATCHES_PER_EPOCH = 781  # 50,000 / 64, as the notebook's generator
 
@@ -218,7 +218,9 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--save", default="", help="checkpoint path (.pt)")
     ap.add_argument("--manifest", default="", help="add/replace this run's entry in this manifest.json")
+    add_device_argument(ap, "The dense MNIST net always trains on the CPU (see models/device.py)")
     args = ap.parse_args(argv)
+    cpu_only(args.device, "mnist_dense", "a net of a few thousand weights trained step by step: the GPU copies and kernel launches would cost more than its maths (rule in models/device.py)")
     set_threads("single")
     cfg = VARIANTS[args.variant]
     if args.epochs:

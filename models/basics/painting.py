@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.device import set_threads
+from models.device import add_device_argument, cpu_only, set_threads
 
 # The four configurations of the 2016 slides: (hidden layers, width), all ReLU.
 PRESETS = {"simple": (1, 5), "wider": (1, 20), "twoply": (2, 10), "deep": (7, 20)}
@@ -305,7 +305,9 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="", help="save the painted image here (PNG)")
+    add_device_argument(ap, "Painting always runs on the CPU (see models/device.py)")
     args = ap.parse_args(argv)
+    cpu_only(args.device, "painting", "a net of a few thousand weights trained step by step: the GPU copies and kernel launches would cost more than its maths (rule in models/device.py)")
     set_threads("single")
     p = Painter(sample_image(args.image, args.size), PaintConfig.from_preset(args.preset, args.mode, args.fourier,
                                                                              args.seed))

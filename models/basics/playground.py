@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from models.device import set_threads
+from models.device import add_device_argument, cpu_only, set_threads
 
 DATASETS = ("circle", "xor", "gauss", "spiral")
 FEATURES = ("x", "y", "x2", "y2", "xy", "sinx", "siny")
@@ -301,7 +301,9 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
+    add_device_argument(ap, "The Playground always runs on the CPU (see models/device.py)")
     a = ap.parse_args(argv)
+    cpu_only(a.device, "playground", "a net of a few thousand weights trained step by step: the GPU copies and kernel launches would cost more than its maths (rule in models/device.py)")
     set_threads("single")
     cfg = PlaygroundConfig(a.data, a.noise, 0.5, tuple(a.features.split(",")),
                            tuple(int(w) for w in a.layers.split(",") if w), a.activation, a.lr, a.l2, a.batch, a.seed)

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.device import set_threads
+from models.device import add_device_argument, cpu_only, set_threads
 
 from . import agent as A
 from . import engine as E
@@ -356,7 +356,11 @@ def main(argv=None):
                          "this many validation games (0: keep the best by the periodic validation)")
     ap.add_argument("--select-only", action="store_true",
                     help="no training: run only the selection on --out's candidates (--select-games, default 100)")
+    add_device_argument(ap, "Bubble training always runs on the CPU: its int8 player is CPU-only by design and "
+                            "the float32 learner is a small net trained on batches of 128 boards")
     args = ap.parse_args(argv)
+    cpu_only(args.device, "bubble.train", "the int8 player is CPU-only by design, and the float32 learner "
+                                          "(small, batches of 128) stays with it so each tick shares weights in memory")
     if args.select_games < 0:
         ap.error("--select-games must be 0 or more")
     if args.select_only:

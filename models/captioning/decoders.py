@@ -5,6 +5,8 @@ Every decoder maps (words so far, picture) to next-word logits at every position
     forward(tokens (B, T) long, pooled (B, 2048), regions (B, R, 256)) -> logits (B, T, V)
 
 and none may look at a later word than the one it predicts from (tests perturb future words to check).
+Inputs may come from any device: ``forward`` moves them to the decoder's own (a no-op on the CPU), so
+a caller holding CPU tensors can use a decoder that ``shipped.load_decoder`` put on a GPU.
 Words enter as 50-d vectors initialised from GloVe (the talk's input representation was "base one-hot +
 GloVe"; the embedding rows here start at GloVe and are fine-tuned), and leave as a softmax over the full
 vocabulary (the talk's output representation, "full one-hot").
@@ -115,6 +117,7 @@ class GRUDecoder(nn.Module):
         self.out = nn.Linear(WIDTH, vocab_size)
 
     def forward(self, tokens, pooled, regions=None):
+        tokens, pooled, regions = _on(self, tokens, pooled, regions)
         b = tokens.shape[0]
         h0 = torch.tanh(self.init(pooled)) if self.see_image else self.h0.expand(b, WIDTH)
         y, _ = self.gru(self.words(tokens), h0.unsqueeze(0).contiguous())
@@ -134,6 +137,7 @@ class DilatedCNNDecoder(nn.Module):
         self.out = nn.Linear(WIDTH, vocab_size)
 
     def forward(self, tokens, pooled, regions=None):
+        tokens, pooled, regions = _on(self, tokens, pooled, regions)
         t = tokens.shape[1]
         w = F.relu(self.word_in(self.words(tokens).transpose(1, 2)))  # (B, 400, T)
         img = F.relu(self.image(pooled)).unsqueeze(2).expand(-1, -1, t)  # (B, 200, T)
@@ -168,6 +172,7 @@ class GLUCNNDecoder(nn.Module):
         self.out = nn.Linear(WIDTH, vocab_size)
 
     def forward(self, tokens, pooled, regions=None):
+        tokens, pooled, regions = _on(self, tokens, pooled, regions)
         t = tokens.shape[1]
         w = F.relu(self.word_in(self.words(tokens).transpose(1, 2)))
         img = F.relu(self.image(pooled)).unsqueeze(2).expand(-1, -1, t)
@@ -175,6 +180,12 @@ class GLUCNNDecoder(nn.Module):
         for block in self.blocks:
             x = block(x)
         return self.out(x.transpose(1, 2))
+
+
+def _on(model: nn.Module, tokens, pooled, regions=None):
+    """The inputs on ``model``'s device (the same tensors when they are already there)."""
+    dev = model.out.weight.device
+    return tokens.to(dev), pooled.to(dev), None if regions is None else regions.to(dev)
 
 
 def sinusoids(length: int, dim: int) -> torch.Tensor:
@@ -226,6 +237,7 @@ class TransformerDecoder(nn.Module):
         return mem + self.region_pos[: mem.shape[1]]
 
     def forward(self, tokens, pooled, regions):
+        tokens, pooled, regions = _on(self, tokens, pooled, regions)
         t = tokens.shape[1]
         x = self.word_in(self.words(tokens)) + self.pos[:t]
         mask = torch.triu(torch.full((t, t), float("-inf"), device=tokens.device), 1)
@@ -235,8 +247,9 @@ class TransformerDecoder(nn.Module):
         return self.out(self.norm(x))
 
     def attention(self) -> torch.Tensor | None:
-        """Last layer's attention of each word over [whole picture, region 1, …, region R]."""
-        return self.layers[-1].last_attention
+        """Last layer's attention of each word over [whole picture, region 1, …, region R] (on the CPU)."""
+        att = self.layers[-1].last_attention
+        return None if att is None else att.cpu()
 
 
 def build(name: str, vocab_size: int, glove=None) -> nn.Module:

@@ -35,19 +35,19 @@ def _net():
     from models.vision.inception import load_inception
 
     set_threads("single")
-    return load_inception()
+    return load_inception("cpu")   # the CLI's worker processes share the CPU cores (see featurise)
 
 
 def encode_batch(net, images: list[np.ndarray], size: int = FEATURE_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """(pooled (n, 2048) float32, regions (n, R, 2048) float32) for RGB uint8 pictures of any size."""
     import torch
 
-    from models.vision.inception import run_to, to_input
+    from models.vision.inception import net_device, run_to, to_input
 
     with torch.inference_mode():
-        x = torch.cat([to_input(im, size) for im in images])
+        x = torch.cat([to_input(im, size) for im in images]).to(net_device(net))
         fmap = run_to(net, x, "mixed_10")  # (n, 2048, h, w)
-    regions = fmap.flatten(2).transpose(1, 2).numpy().astype(np.float32)
+    regions = fmap.flatten(2).transpose(1, 2).cpu().numpy().astype(np.float32)
     return regions.mean(1), regions
 
 
@@ -117,18 +117,19 @@ def project(regions: np.ndarray, mean: np.ndarray, comps: np.ndarray) -> np.ndar
 
 
 class Encoder:
-    """Picture -> (pooled, projected regions), the same way as the cached features (for uploads)."""
+    """Picture -> (pooled, projected regions), the same way as the cached features (for uploads).
+    Inception runs on ``device`` (None: ``pick_device()``)."""
 
-    def __init__(self, pca_path):
+    def __init__(self, pca_path, device=None):
         z = np.load(pca_path)
         self.mean, self.comps = z["mean"], z["components"]
-        self.net = None
+        self.net, self.device = None, device
 
     def __call__(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.net is None:
             from models.vision.inception import load_inception
 
-            self.net = load_inception()
+            self.net = load_inception(self.device)
         pooled, regions = encode_batch(self.net, [rgb])
         return pooled[0], project(regions[0], self.mean, self.comps)
 

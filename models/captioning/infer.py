@@ -13,6 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from models.device import device_of
+
 from .decoders import incremental
 from .shipped import load_decoder, load_test_set
 from .vocab import PAD, START, STOP
@@ -20,9 +22,11 @@ from .vocab import PAD, START, STOP
 MAX_LEN = 30
 
 
-def _feats(pooled, regions):
-    p = torch.as_tensor(np.asarray(pooled, dtype=np.float32))
-    r = torch.as_tensor(np.asarray(regions, dtype=np.float32))
+def _feats(model, pooled, regions):
+    """Picture features as float32 tensors on the model's device, with a batch axis."""
+    dev = device_of(model)
+    p = torch.as_tensor(np.asarray(pooled, dtype=np.float32)).to(dev)
+    r = torch.as_tensor(np.asarray(regions, dtype=np.float32)).to(dev)
     if p.ndim == 1:
         p, r = p[None], r[None]
     return p, r
@@ -32,14 +36,14 @@ def _feats(pooled, regions):
 def greedy(model, pooled, regions, max_len: int = MAX_LEN) -> list[list[int]]:
     """Most likely word at every step, for a batch of pictures: lists of word ids (no START/STOP)."""
     model.eval()
-    p, r = _feats(pooled, regions)
+    p, r = _feats(model, pooled, regions)
     return _generate(model, p, r, lambda logits: logits.argmax(-1), max_len)
 
 
 def _generate(model, p, r, pick, max_len: int) -> list[list[int]]:
     """Write captions for a batch word by word; ``pick(last-step logits) -> next word ids``."""
-    tokens = torch.full((p.shape[0], 1), START, dtype=torch.long)
-    done = torch.zeros(p.shape[0], dtype=torch.bool)
+    tokens = torch.full((p.shape[0], 1), START, dtype=torch.long, device=p.device)
+    done = torch.zeros(p.shape[0], dtype=torch.bool, device=p.device)
     with incremental(model) as inc:
         for _ in range(max_len):
             nxt = pick(model(tokens[:, -1:] if inc else tokens, p, r)[:, -1])
@@ -56,15 +60,15 @@ def sample(model, pooled, regions, temperature: float = 1.0, seed: int = 0, n: i
            max_len: int = MAX_LEN) -> list[list[int]]:
     """``n`` captions for one picture, each word drawn from softmax(logits / temperature)."""
     model.eval()
-    p, r = _feats(pooled, regions)
+    p, r = _feats(model, pooled, regions)
     p, r = p.expand(n, -1), r.expand(n, -1, -1)
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(int(seed))   # draws on the CPU: the same captions on every device
     t = max(float(temperature), 1e-3)
 
     def pick(logits):
-        probs = F.softmax(logits / t, -1)
+        probs = F.softmax(logits.cpu() / t, -1)
         probs[:, PAD] = probs[:, START] = 0
-        return torch.multinomial(probs, 1, generator=gen)[:, 0]
+        return torch.multinomial(probs, 1, generator=gen)[:, 0].to(p.device)
 
     return _generate(model, p, r, pick, max_len)
 
@@ -73,12 +77,12 @@ def sample(model, pooled, regions, temperature: float = 1.0, seed: int = 0, n: i
 def beam(model, pooled, regions, width: int = 3, max_len: int = MAX_LEN, length_penalty: float = 0.7) -> list[int]:
     """Beam search for one picture; scores are log-probabilities divided by length**length_penalty."""
     model.eval()
-    p, r = _feats(pooled, regions)
+    p, r = _feats(model, pooled, regions)
     beams = [([START], 0.0)]
     finished: list[tuple[list[int], float]] = []
     for _ in range(max_len):
-        tokens = torch.tensor([b[0] for b in beams])
-        logp = F.log_softmax(model(tokens, p.expand(len(beams), -1), r.expand(len(beams), -1, -1))[:, -1], -1)
+        tokens = torch.tensor([b[0] for b in beams], device=p.device)
+        logp = F.log_softmax(model(tokens, p.expand(len(beams), -1), r.expand(len(beams), -1, -1))[:, -1], -1).cpu()
         logp[:, PAD] = logp[:, START] = -math.inf
         cands = []
         for (seq, score), row in zip(beams, logp):
@@ -116,13 +120,13 @@ def forced_vs_free(model, pooled, regions, reference: list[int]) -> list[dict]:
     (teacher forcing, as in training) or its own previous guesses (test time). Each row: the word fed in
     each mode and the word predicted next, with its probability."""
     model.eval()
-    p, r = _feats(pooled, regions)
+    p, r = _feats(model, pooled, regions)
     ref = [START] + list(reference) + [STOP]
-    forced = F.softmax(model(torch.tensor([ref[:-1]]), p, r)[0], -1)  # one pass: every prefix at once
+    forced = F.softmax(model(torch.tensor([ref[:-1]], device=p.device), p, r)[0], -1).cpu()  # every prefix at once
     own = [START]
     rows = []
     for i in range(len(ref) - 1):
-        free = F.softmax(model(torch.tensor([own]), p, r)[0, -1], -1)
+        free = F.softmax(model(torch.tensor([own], device=p.device), p, r)[0, -1], -1).cpu()
         f_id, g_id = int(forced[i].argmax()), int(free.argmax())
         rows.append({"step": i + 1, "forced_input": ref[i], "forced_pred": f_id, "forced_prob": float(forced[i, f_id]),
                      "target": ref[i + 1], "prob_of_target": float(forced[i, ref[i + 1]]),

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from models import artefacts
+from models.device import resolve
 
 from . import decoders
 from .vocab import Vocab, tokenize
@@ -48,16 +49,17 @@ def load_test_set() -> TestSet:
     return load_test_set_from(ART / "test_features.npz")
 
 
-def load_decoder(name: str, untrained: bool = False):
-    """(model in eval mode, vocab, manifest entry). ``untrained``: the same network at its random
-    initialisation (epoch 0, seed 0): the talk's "uninitialised model is terrible"."""
+def load_decoder(name: str, untrained: bool = False, device=None):
+    """(model in eval mode on ``device`` (None: ``pick_device()``), vocab, manifest entry). ``untrained``:
+    the same network at its random initialisation (epoch 0, seed 0, made on the CPU so it is the same
+    everywhere): the talk's "uninitialised model is terrible"."""
     vocab = load_vocab()
     ck = torch.load(ART / f"{name}.pt", map_location="cpu", weights_only=True)
     torch.manual_seed(0)
     model = decoders.build(ck["decoder"], ck["vocab_size"])
     if not untrained:
         model.load_state_dict({k: v.float() for k, v in ck["state"].items()})
-    return model.eval(), vocab, artefacts.entry("captioning", name)
+    return model.eval().to(resolve(device)), vocab, artefacts.entry("captioning", name)
 
 
 def load_test_set_from(path) -> TestSet:

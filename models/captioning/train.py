@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from models.data.glove import load_glove
-from models.device import set_threads
+from models.device import add_device_argument, cpu_state, resolve, set_threads
 
 from . import decoders
 from .infer import evaluate
@@ -96,7 +96,9 @@ def loss_on(model, pooled, regions, caps) -> torch.Tensor:
 
 
 def train(decoder: str, features, run: pathlib.Path, epochs: int, batch: int = 128, lr: float = 2e-3,
-          threads: int = 1, seed: int = 0, log=print) -> dict:
+          threads: int = 1, seed: int = 0, log=print, device=None) -> dict:
+    """Train (or resume) ``decoder``; ``device``: a torch.device or name (None: the CPU, as before)."""
+    device = resolve(device) if device is not None else torch.device("cpu")
     set_threads(threads)
     run.mkdir(parents=True, exist_ok=True)
     vocab_path = run / "vocab.json"
@@ -110,22 +112,22 @@ def train(decoder: str, features, run: pathlib.Path, epochs: int, batch: int = 1
     if not glove_path.exists():
         np.save(glove_path, glove_rows(data.vocab, load_glove()))
     torch.manual_seed(seed)
-    model = decoders.build(decoder, len(data.vocab), np.load(glove_path))
+    model = decoders.build(decoder, len(data.vocab), np.load(glove_path)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history, start, train_s = [], 0, 0.0
     done = sorted(run.glob(f"{decoder}_e*.pt"))
     if done:  # resume
         ck = torch.load(done[-1], map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+        opt.load_state_dict(ck["opt"])      # torch moves the optimiser's state to its parameters' device
         history, start, train_s = ck["history"], ck["epoch"], ck["train_s"]
         log(f"resuming {decoder} after epoch {start}")
     pics, caps = data.encoded("train")
     steps_per_epoch = (len(pics) + batch - 1) // batch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.05,
                                                 last_epoch=start * steps_per_epoch - 1 if start else -1)
-    pooled = torch.from_numpy(data.pooled.astype(np.float32))
-    regions = torch.from_numpy(data.regions.astype(np.float32))
+    pooled = torch.from_numpy(data.pooled.astype(np.float32)).to(device)
+    regions = torch.from_numpy(data.regions.astype(np.float32)).to(device)
     val = data.index("val")
     val_refs = [data.tokens[i] for i in val]
     rng = np.random.default_rng(seed + start)
@@ -134,8 +136,8 @@ def train(decoder: str, features, run: pathlib.Path, epochs: int, batch: int = 1
         model.train()
         total, seen = 0.0, 0
         for sel, rows in epoch_batches(rng, len(pics), caps, batch):
-            p = torch.from_numpy(pics[sel])
-            c = torch.from_numpy(rows)
+            p = torch.from_numpy(pics[sel]).to(device)
+            c = torch.from_numpy(rows).to(device)
             loss = loss_on(model, pooled[p], regions[p], c)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -151,7 +153,7 @@ def train(decoder: str, features, run: pathlib.Path, epochs: int, batch: int = 1
         history.append(row)
         log(f"{decoder} epoch {epoch}: loss {row['train_loss']:.3f}, val BLEU-4 {ev['bleu4']:.3f}, "
             f"{train_s:.0f} s so far; e.g. '{' '.join(ev['captions'][0])}'")
-        torch.save({"decoder": decoder, "model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch,
+        torch.save({"decoder": decoder, "model": cpu_state(model), "opt": cpu_state(opt.state_dict()), "epoch": epoch,
                     "history": history, "train_s": train_s, "vocab_size": len(data.vocab), "length": data.length},
                    run / f"{decoder}_e{epoch:03d}.pt")
     return {"decoder": decoder, "history": history, "train_s": train_s, "params": decoders.n_params(model)}
@@ -167,9 +169,10 @@ def main(argv=None) -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    add_device_argument(ap)
     a = ap.parse_args(argv)
     out = train(a.decoder, a.features, pathlib.Path(a.run), a.epochs, a.batch, a.lr, a.threads, a.seed,
-                log=lambda s: print(s, flush=True))
+                log=lambda s: print(s, flush=True), device=resolve(a.device))
     print(json.dumps({k: out[k] for k in ("decoder", "train_s", "params")}))
 
 

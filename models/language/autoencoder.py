@@ -12,6 +12,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from models.device import device_of
+
 
 class Autoencoder(nn.Module):
     def __init__(self, n_in: int = 784, n_hidden: int = 50):
@@ -28,10 +30,10 @@ class Autoencoder(nn.Module):
 def reconstruction_errors(model: Autoencoder, x: np.ndarray):
     """Per-image mean squared error and the reconstructions; x (N, 28, 28) or (N, 784) in [0, 1]."""
     model.eval()
-    flat = torch.tensor(np.asarray(x, np.float32).reshape(len(x), -1))
+    flat = torch.tensor(np.asarray(x, np.float32).reshape(len(x), -1), device=device_of(model))
     rec = model(flat)
     err = ((rec - flat) ** 2).mean(dim=1)
-    return err.numpy(), rec.numpy().reshape(len(x), 28, 28)
+    return err.cpu().numpy(), rec.cpu().numpy().reshape(len(x), 28, 28)
 
 
 def roc_curve(scores: np.ndarray, is_anomaly: np.ndarray):

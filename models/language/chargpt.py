@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from models.device import cpu_state, device_of, resolve
+
 CONTEXT = 256   # position table size
 TRAINED_CONTEXT = 128  # the training windows are 128 characters: positions beyond were never trained
 
@@ -39,12 +41,13 @@ class CharGPT(nn.Module):
 def sample_gpt(model: CharGPT, vocab, prime: str = "\n", length: int = 300, temperature: float = 1.0, seed: int = 0):
     """Yield sampled characters; each step re-reads the last 128 characters (no cache: simple, fast enough)."""
     model.eval()
-    g = torch.Generator().manual_seed(int(seed))
+    g = torch.Generator().manual_seed(int(seed))   # on the CPU: the same draws on every device
+    dev = device_of(model)
     ids = vocab.encode(prime) or vocab.encode("\n")
     t = max(float(temperature), 1e-3)
     for _ in range(int(length)):
-        logits, _ = model(torch.tensor([ids[-TRAINED_CONTEXT:]], dtype=torch.long))
-        nxt = int(torch.multinomial(torch.softmax(logits[0, -1] / t, -1), 1, generator=g))
+        logits, _ = model(torch.tensor([ids[-TRAINED_CONTEXT:]], dtype=torch.long, device=dev))
+        nxt = int(torch.multinomial(torch.softmax(logits[0, -1].float().cpu() / t, -1), 1, generator=g))
         ids.append(nxt)
         yield vocab.chars[nxt]
 
@@ -59,9 +62,10 @@ def evaluate_gpt(model: CharGPT, ids, seq_len: int = 256, n_seq: int = 64) -> fl
     import torch.nn.functional as F
 
     model.eval()
+    dev = device_of(model)
     starts = np.linspace(0, len(ids) - seq_len - 2, n_seq).astype(int)
-    x = torch.tensor(np.stack([ids[s: s + seq_len] for s in starts]), dtype=torch.long)        # (B, 256)
-    y = torch.tensor(np.stack([ids[s + 1: s + seq_len + 1] for s in starts]), dtype=torch.long)
+    x = torch.tensor(np.stack([ids[s: s + seq_len] for s in starts]), dtype=torch.long, device=dev)  # (B, 256)
+    y = torch.tensor(np.stack([ids[s + 1: s + seq_len + 1] for s in starts]), dtype=torch.long, device=dev)
     c = TRAINED_CONTEXT
     total, count = 0.0, 0
     for lo, keep_from in ((0, 0), (64, 64), (128, 64)):
@@ -73,14 +77,15 @@ def evaluate_gpt(model: CharGPT, ids, seq_len: int = 256, n_seq: int = 64) -> fl
 
 
 def save_gpt(path, model: CharGPT, vocab, meta: dict):
-    sd = {k: v.half() for k, v in model.state_dict().items()}
+    sd = {k: v.half() for k, v in cpu_state(model).items()}
     torch.save({"config": model.cfg, "chars": vocab.chars, "state_dict": sd, "meta": meta}, path)
 
 
-def load_gpt(path):
+def load_gpt(path, device=None):
+    """(model in eval mode on ``device`` (None: ``pick_device()``), vocab, meta)."""
     from models.language.charrnn import Vocab
 
     ck = torch.load(path, map_location="cpu", weights_only=True)
     model = CharGPT(**ck["config"])
     model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
-    return model.eval(), Vocab(ck["chars"]), ck["meta"]
+    return model.eval().to(resolve(device)), Vocab(ck["chars"]), ck["meta"]

@@ -25,6 +25,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from models.device import cpu_state, device_of, resolve
+
 MIN_CHAR_COUNT = 50  # characters rarer than this in the corpus (digits, '$', ...) are dropped
 
 
@@ -102,9 +104,10 @@ def evaluate(model: CharGRU, ids: np.ndarray, seq_len: int = 256, n_seq: int = 6
     Deterministic (fixed windows), so a reloaded checkpoint reproduces its recorded number.
     """
     model.eval()
+    dev = device_of(model)
     starts = np.linspace(0, len(ids) - seq_len - 2, n_seq).astype(int)
-    x = torch.tensor(np.stack([ids[s : s + seq_len] for s in starts]), dtype=torch.long)
-    y = torch.tensor(np.stack([ids[s + 1 : s + seq_len + 1] for s in starts]), dtype=torch.long)
+    x = torch.tensor(np.stack([ids[s : s + seq_len] for s in starts]), dtype=torch.long, device=dev)
+    y = torch.tensor(np.stack([ids[s + 1 : s + seq_len + 1] for s in starts]), dtype=torch.long, device=dev)
     logits, _ = model(x)
     return float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)))
 
@@ -115,12 +118,13 @@ def sample(model: CharGRU, vocab: Vocab, prime: str = "\n", length: int = 300, t
     """Yield ``length`` sampled characters one at a time after feeding ``prime`` through the net.
 
     Same seed + same prime gives the same random numbers for every checkpoint, so samples can be
-    compared side by side.
+    compared side by side. Runs on the model's device; the random numbers are drawn on the CPU, so they
+    are the same on every device.
     """
     model.eval()
     g = torch.Generator().manual_seed(int(seed))
     ids = vocab.encode(prime) or vocab.encode("\n")
-    logits, h = model(torch.tensor([ids], dtype=torch.long))
+    logits, h = model(torch.tensor([ids], dtype=torch.long, device=device_of(model)))
     last = logits[0, -1]
     step = _GRUStep(model)
     hs = list(h[:, 0])
@@ -166,7 +170,7 @@ def _chunk_loop(table0: torch.Tensor, w_ih: List[torch.Tensor], b_ih: List[torch
     out: List[int] = []
     for u in draws:
         cdf = torch.cumsum(torch.softmax(last * inv_t, 0), 0)
-        c = min(int(torch.searchsorted(cdf, torch.tensor([u * float(cdf[-1])]))[0]), top)
+        c = min(int(torch.searchsorted(cdf, torch.tensor([u * float(cdf[-1])], device=cdf.device))[0]), top)
         out.append(c)
         x = hs[0]
         new: List[torch.Tensor] = []
@@ -210,14 +214,15 @@ class _GRUStep:
 
 
 def save_checkpoint(path, model: CharGRU, vocab: Vocab, meta: dict):
-    """Weights stored as float16 (half the size; the loss changes by < 0.002 nats)."""
-    sd = {k: v.half() for k, v in model.state_dict().items()}
+    """Weights stored as float16 (half the size; the loss changes by < 0.002 nats), on the CPU."""
+    sd = {k: v.half() for k, v in cpu_state(model).items()}
     torch.save({"config": asdict(model.cfg), "chars": vocab.chars, "state_dict": sd, "meta": meta}, path)
 
 
-def load_checkpoint(path):
+def load_checkpoint(path, device=None):
+    """(model in eval mode on ``device`` (None: ``pick_device()``), vocab, meta)."""
     ck = torch.load(path, map_location="cpu", weights_only=True)
     model = CharGRU(CharRNNConfig(**ck["config"]))
     model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
     model.eval()
-    return model, Vocab(ck["chars"]), ck["meta"]
+    return model.to(resolve(device)), Vocab(ck["chars"]), ck["meta"]

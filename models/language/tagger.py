@@ -26,7 +26,7 @@ import torch.nn as nn
 
 from models import artefacts
 from models.data.glove import load_glove
-from models.device import set_threads
+from models.device import device_of, set_threads
 
 PAD, UNK = 0, 1          # vocabulary index = GloVe row + 2, as the 2017 Keras version of the notebook
 MIN_TOKENS, MAX_TOKENS = 4, 40
@@ -127,7 +127,7 @@ def predict(model: BiGRUTagger, token_lists, batch: int = 256) -> list[list[int]
     for i in range(0, len(token_lists), batch):
         seqs = [encode_tokens(t) for t in token_lists[i: i + batch]]
         ids, lengths = pad_batch(seqs)
-        pred = model(ids, lengths).argmax(-1)
+        pred = model(ids.to(device_of(model)), lengths).argmax(-1).cpu()
         out += [pred[b, : len(s)].tolist() for b, s in enumerate(seqs)]
     return out
 

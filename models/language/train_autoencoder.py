@@ -18,22 +18,23 @@ import torch
 
 from models import artefacts
 from models.data.mnist import load_mnist
-from models.device import set_threads
+from models.device import add_device_argument, cpu_state, resolve, set_threads, trained_on
 from models.language.autoencoder import Autoencoder, reconstruction_errors, roc_curve
 
 
-def train(x: np.ndarray, epochs: int, seed: int, batch: int = 64) -> Autoencoder:
+def train(x: np.ndarray, epochs: int, seed: int, batch: int = 64, device=None) -> Autoencoder:
+    device = device or torch.device("cpu")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = Autoencoder()
+    model = Autoencoder().to(device)
     opt = torch.optim.Adam(model.parameters())
-    flat = torch.tensor(x.reshape(len(x), -1))
+    flat = torch.tensor(x.reshape(len(x), -1), device=device)
     for epoch in range(epochs):
         model.train()
         perm = rng.permutation(len(flat))
         total = 0.0
         for i in range(0, len(flat), batch):
-            xb = flat[perm[i: i + batch]]                      # (B, 784)
+            xb = flat[torch.as_tensor(perm[i: i + batch], device=device)]     # (B, 784)
             loss = ((model(xb) - xb) ** 2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -49,7 +50,9 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--seed", type=int, default=2016)
     ap.add_argument("--only", default="", help="'all' or a digit 0-9 to train just that model")
+    add_device_argument(ap)
     args = ap.parse_args(argv)
+    device = resolve(args.device)
     set_threads("single")
     d = load_mnist()
     command = "python -m models.language.train_autoencoder " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -64,7 +67,7 @@ def main(argv=None):
             c = int(job)
             name, x = f"autoencoder_without_{c}", d.x_train[d.y_train != c]
         print(name, len(x), "training digits")
-        model = train(x, args.epochs, args.seed)
+        model = train(x, args.epochs, args.seed, device=device)
         secs = time.time() - t0
         err, _ = reconstruction_errors(model, d.x_test)
         metrics = {"test_mse": round(float(err.mean()), 5)}
@@ -72,13 +75,13 @@ def main(argv=None):
             metrics["heldout_class"] = int(job)
             metrics["roc_auc"] = round(roc_curve(err, d.y_test == int(job))[2], 4)
         path = artefacts.folder("language") / f"{name}.pt"
-        torch.save(model.state_dict(), path)
+        torch.save(cpu_state(model), path)
         artefacts.record("language", {
             "name": name, "path": artefacts.relative(path),
             "command": command,
             "data": "models.data.mnist 4,000 training digits" + ("" if job == "all" else f" minus class {job}")
                     + "; metrics on the 1,000 test digits",
-            "metrics": metrics, "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1),
+            "metrics": metrics, "trained_on": trained_on(device, "CPU, 1 thread"), "train_seconds": round(secs, 1),
         })
         print(name, metrics, f"{secs:.0f}s", flush=True)
 

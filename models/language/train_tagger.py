@@ -21,7 +21,7 @@ import torch
 
 from models import artefacts
 from models.data.glove import load_glove
-from models.device import set_threads
+from models.device import add_device_argument, cpu_state, resolve, set_threads, trained_on
 from models.language.charrnn import load_plays_text
 from models.language.tagger import (MAX_TOKENS, MIN_TOKENS, BiGRUTagger, dialogue_sentences, encode_tokens,
                                     load_spacy, nnp_labels, pad_batch, predict, prf, tag_tokens)
@@ -46,7 +46,9 @@ def main(argv=None):
     ap.add_argument("--heldout", type=int, default=1000)
     ap.add_argument("--iters", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=2016)
+    add_device_argument(ap)
     args = ap.parse_args(argv)
+    device = resolve(args.device)
     set_threads("single")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -71,7 +73,7 @@ def main(argv=None):
 
     emb = load_glove()
     enc = [(encode_tokens(t, emb), lab) for t, _, lab in train]
-    model = BiGRUTagger(emb.vectors)
+    model = BiGRUTagger(emb.vectors).to(device)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad])
     t1 = time.time()
     for it in range(1, args.iters + 1):
@@ -79,7 +81,8 @@ def main(argv=None):
         batch = [enc[i] for i in rng.integers(0, len(enc), 64)]
         ids, lengths = pad_batch([s for s, _ in batch])
         y, _ = pad_batch([lab for _, lab in batch])
-        mask = torch.arange(ids.shape[1])[None] < lengths[:, None]              # (B, T)
+        ids, y = ids.to(device), y.to(device)
+        mask = (torch.arange(ids.shape[1])[None] < lengths[:, None]).to(device)  # (B, T)
         logits = model(ids, lengths)                                            # (B, T, 2)
         loss = torch.nn.functional.cross_entropy(logits[mask], y[mask])
         opt.zero_grad(set_to_none=True)
@@ -94,7 +97,7 @@ def main(argv=None):
     for case, r in table.items():
         print(case, r, flush=True)
     path = artefacts.folder("language") / "tagger_bigru.pt"
-    torch.save(model.state_dict_small(), path)
+    torch.save(cpu_state(model.state_dict_small()), path)
     held_path = artefacts.folder("language") / "tagger_heldout.json"
     held_path.write_text(json.dumps([{"tokens": t, "spaces": sp, "nnp": lab} for t, sp, lab in heldout], separators=(",", ":")))
     artefacts.record("language", {
@@ -106,7 +109,7 @@ def main(argv=None):
         "metrics": {"heldout_sentences": len(heldout),
                     **{f"{who}_{case}_{m}": table[case][who][m] for case in CASES
                        for who in ("spacy", "rnn") for m in ("precision", "recall", "f1")}},
-        "trained_on": "CPU, 1 thread", "train_seconds": round(train_secs, 1),
+        "trained_on": trained_on(device, "CPU, 1 thread"), "train_seconds": round(train_secs, 1),
     })
     artefacts.record("language", heldout_entry(heldout, command, args.seed, table["mixed"]["spacy"]["f1"]))
     print(f"saved {path.name} ({path.stat().st_size / 1e3:.0f} kB), total {time.time() - t0:.0f}s")

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 from models import artefacts
-from models.device import set_threads
-from models.language.wordjunk import (Discriminator, NGram, WordGenerator, encode_batch, load_dictionary,
-                                      real_word_rate, split_dictionary)
+from models.device import add_device_argument, cpu_state, resolve, set_threads, trained_on
+from models.language.wordjunk import (DICT_PATH, Discriminator, NGram, WordGenerator, dictionary_path, encode_batch,
+                                      load_dictionary, real_word_rate, split_dictionary)
 
 N_EVAL = 10_000
 
@@ -47,7 +47,9 @@ def main(argv=None):
     ap.add_argument("--gen-batch", type=int, default=128)
     ap.add_argument("--skip-disc", action="store_true", help="keep the shipped discriminator, retrain the generator")
     ap.add_argument("--seed", type=int, default=2016)
+    add_device_argument(ap)
     args = ap.parse_args(argv)
+    device = resolve(args.device)
     set_threads("single")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -55,7 +57,9 @@ def main(argv=None):
     words = load_dictionary()
     train, val = split_dictionary(words)
     d = set(words)
-    data = "wamerican 2020.12.07 (/usr/share/dict/american-english): a-z words of 3-15 letters, 90% train / 10% held out"
+    source = dictionary_path()
+    data = ("wamerican 2020.12.07 (/usr/share/dict/american-english)" if source == DICT_PATH else str(source)) \
+        + ": a-z words of 3-15 letters, 90% train / 10% held out"
 
     # n-gram baselines (built from the training words)
     baselines = {}
@@ -70,15 +74,15 @@ def main(argv=None):
     t0 = time.time()
     if args.skip_disc:
         args.disc_iters = 0
-    disc = Discriminator()
+    disc = Discriminator().to(device)
     opt = torch.optim.Adam(disc.parameters(), lr=3e-3)
     for it in range(1, args.disc_iters + 1):
         disc.train()
         real = [train[i] for i in rng.integers(0, len(train), 32)]
         fake = fakes(bigram, 32, rng)
         x, lengths = encode_batch(real + fake)
-        y = torch.tensor([1.0] * 32 + [1.0 if f in d else 0.0 for f in fake])
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(disc(x, lengths), y)
+        y = torch.tensor([1.0] * 32 + [1.0 if f in d else 0.0 for f in fake], device=device)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(disc(x.to(device), lengths.to(device)), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(disc.parameters(), 5.0)
@@ -87,22 +91,22 @@ def main(argv=None):
             print(f"disc it {it} loss {loss.item():.3f}", flush=True)
     path = artefacts.folder("language") / "wordjunk_discriminator.pt"
     if args.skip_disc:
-        disc.load_state_dict(torch.load(path, weights_only=True))
+        disc.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     acc = eval_discriminator(disc, val, bigram, words)
     secs = time.time() - t0
     if not args.skip_disc:
-        torch.save(disc.state_dict(), path)
+        torch.save(cpu_state(disc), path)
         artefacts.record("language", {
             "name": "wordjunk_discriminator", "path": artefacts.relative(path),
             "command": command, "data": data,
             "metrics": {"heldout_accuracy_vs_bigram_junk": round(acc, 4), "iterations": args.disc_iters},
-            "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1),
+            "trained_on": trained_on(device, "CPU, 1 thread"), "train_seconds": round(secs, 1),
         })
     print("discriminator held-out accuracy", acc, f"{secs:.0f}s", flush=True)
 
     # generator
     t0 = time.time()
-    gen = WordGenerator()
+    gen = WordGenerator().to(device)
     opt = torch.optim.Adam(gen.parameters(), lr=3e-3)
     for it in range(1, args.gen_iters + 1):
         gen.train()
@@ -122,7 +126,7 @@ def main(argv=None):
     novel = float(np.mean([s in set(val) for s in samples]))
     secs = time.time() - t0
     path = artefacts.folder("language") / "wordjunk_generator.pt"
-    torch.save(gen.state_dict(), path)
+    torch.save(cpu_state(gen), path)
     artefacts.record("language", {
         "name": "wordjunk_generator", "path": artefacts.relative(path),
         "command": command, "data": data,
@@ -130,7 +134,7 @@ def main(argv=None):
                     "val_loss_nats_per_symbol": round(val_loss, 4), "iterations": args.gen_iters,
                     "samples": N_EVAL, "sample_seed": 123,
                     **{f"{k}_real_word_rate": v for k, v in baselines.items()}},
-        "trained_on": "CPU, 1 thread", "train_seconds": round(secs, 1),
+        "trained_on": trained_on(device, "CPU, 1 thread"), "train_seconds": round(secs, 1),
     })
     print(f"generator: {rate:.3f} real words ({novel:.3f} held-out words never trained on), val loss {val_loss:.3f}, {secs:.0f}s")
 

@@ -5,7 +5,9 @@ words? Its discriminator read one-hot characters through a GRU and output P(word
 (trained REINFORCE-style against the dictionary) "never worked", in the author's words. Here:
 
 * dictionary: Debian's ``wamerican`` list (/usr/share/dict/american-english, 104,334 entries), keeping
-  the lower-case a-z words of 3-15 letters; 10% are held out for validation;
+  the lower-case a-z words of 3-15 letters; 10% are held out for validation. Where that file is
+  missing (macOS has no wamerican) /usr/share/dict/words is read instead: a different list (on a Mac,
+  Webster's 2nd), so the shipped models' recorded figures are only reproduced with wamerican;
 * baselines: unigram, bigram and trigram character models that generate whole strings; we count how
   often a generated string is a real word;
 * discriminator: one-hot characters -> GRU -> P(word), trained on real words vs bigram fakes, as the
@@ -25,7 +27,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-DICT_PATH = pathlib.Path("/usr/share/dict/american-english")
+from models.device import device_of
+
+DICT_PATH = pathlib.Path("/usr/share/dict/american-english")     # Debian's wamerican: the shipped models' list
+FALLBACK_DICT_PATHS = (pathlib.Path("/usr/share/dict/words"),)    # macOS and most other Unixes
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 END = "$"                       # end-of-word symbol (the notebook used a space)
 SYMBOLS = LETTERS + END         # model alphabet: 27 symbols; index 27 is the start symbol for the generator
@@ -33,11 +38,22 @@ START_ID = len(SYMBOLS)
 MIN_LEN, MAX_LEN = 3, 15
 
 
+def dictionary_path() -> pathlib.Path | None:
+    """The word list to read: wamerican's when installed, else the system's /usr/share/dict/words."""
+    for p in (DICT_PATH, *FALLBACK_DICT_PATHS):
+        if p.exists():
+            return p
+    return None
+
+
 @functools.lru_cache(maxsize=1)
-def load_dictionary(path: str = str(DICT_PATH)) -> tuple[str, ...]:
-    p = pathlib.Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{p} not found: install the Debian package 'wamerican' (apt-get install wamerican)")
+def load_dictionary(path: str | None = None) -> tuple[str, ...]:
+    """The a-z words of 3-15 letters of ``path`` (default: ``dictionary_path()``), sorted."""
+    p = pathlib.Path(path) if path else dictionary_path()
+    if p is None or not p.exists():
+        tried = str(p) if p is not None else " or ".join(str(q) for q in (DICT_PATH, *FALLBACK_DICT_PATHS))
+        raise FileNotFoundError(f"no word list at {tried}: install the Debian package 'wamerican' "
+                                "(apt-get install wamerican)")
     words = {w.strip() for w in p.read_text(encoding="utf-8", errors="ignore").splitlines()}
     keep = re.compile(rf"^[a-z]{{{MIN_LEN},{MAX_LEN}}}$")
     return tuple(sorted(w for w in words if keep.match(w)))
@@ -97,7 +113,7 @@ def encode_batch(words, max_len: int = MAX_LEN + 1):
     x = torch.zeros(len(ids), T, len(SYMBOLS))
     for b, s in enumerate(ids):
         x[b, torch.arange(len(s)), torch.tensor(s)] = 1.0
-    return x, torch.tensor([len(s) for s in ids])
+    return x, torch.tensor([len(s) for s in ids])     # on the CPU: callers move them to their net's device
 
 
 class Discriminator(nn.Module):
@@ -119,7 +135,8 @@ class Discriminator(nn.Module):
         """P(word) for each string (empty strings score as the end symbol alone)."""
         self.eval()
         x, lengths = encode_batch(words)
-        return torch.sigmoid(self(x, lengths)).numpy()
+        dev = device_of(self)
+        return torch.sigmoid(self(x.to(dev), lengths.to(dev))).cpu().numpy()
 
 
 class WordGenerator(nn.Module):
@@ -144,20 +161,22 @@ class WordGenerator(nn.Module):
         for b, s in enumerate(seqs):
             tgt[b, : len(s)] = torch.tensor(s)
             inp[b, 1: len(s)] = torch.tensor(s[:-1])
-        logits, _ = self(inp)
-        return nn.functional.cross_entropy(logits.reshape(-1, len(SYMBOLS)), tgt.reshape(-1), ignore_index=-100)
+        dev = device_of(self)
+        logits, _ = self(inp.to(dev))
+        return nn.functional.cross_entropy(logits.reshape(-1, len(SYMBOLS)), tgt.to(dev).reshape(-1), ignore_index=-100)
 
     @torch.no_grad()
     def generate(self, n: int, temperature: float = 1.0, seed: int = 0, max_len: int = MAX_LEN + 5) -> list[str]:
         """Sample ``n`` words in parallel."""
         self.eval()
-        g = torch.Generator().manual_seed(int(seed))
-        ids = torch.full((n, 1), START_ID, dtype=torch.long)
+        g = torch.Generator().manual_seed(int(seed))              # draws on the CPU: the same on every device
+        dev = device_of(self)
+        ids = torch.full((n, 1), START_ID, dtype=torch.long, device=dev)
         h, done = None, torch.zeros(n, dtype=torch.bool)
         out = [[] for _ in range(n)]
         for _ in range(max_len):
             logits, h = self(ids, h)
-            p = torch.softmax(logits[:, -1] / max(temperature, 1e-3), dim=-1)
+            p = torch.softmax(logits[:, -1].cpu() / max(temperature, 1e-3), dim=-1)
             nxt = torch.multinomial(p, 1, generator=g)            # (n, 1)
             for b in range(n):
                 if not done[b]:
@@ -168,5 +187,5 @@ class WordGenerator(nn.Module):
                         out[b].append(c)
             if done.all():
                 break
-            ids = nxt
+            ids = nxt.to(dev)
         return ["".join(o) for o in out]

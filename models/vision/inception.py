@@ -37,14 +37,24 @@ def weights_path() -> str:
     return os.path.join(spec.submodule_search_locations[0], "default_1.pt")
 
 
-def load_inception():
-    """The TorchScript network, eval mode, gradients off for its weights (~0.2 s, ~90 MB of RAM)."""
+def load_inception(device=None):
+    """The TorchScript network, eval mode, gradients off for its weights (~0.2 s, ~90 MB of RAM), on
+    ``device`` (None: ``pick_device()``, a GPU when there is one; see models/device.py)."""
     import torch
+
+    from models.device import resolve
 
     net = torch.jit.load(weights_path(), map_location="cpu").eval()
     for p in net.parameters():
         p.requires_grad_(False)
-    return net
+    return net.to(resolve(device))
+
+
+def net_device(net):
+    """The device Inception's weights are on."""
+    from models.device import device_of
+
+    return device_of(net)
 
 
 def blocks(net) -> list:
@@ -79,10 +89,11 @@ def features(net, images: list[np.ndarray], size: int = SIZE, batch: int = 16, p
     import torch
 
     out = []
+    dev = net_device(net)
     with torch.inference_mode():
         for i in range(0, len(images), batch):
-            x = torch.cat([to_input(im, size) for im in images[i : i + batch]])
-            out.append(run_to(net, x, "mixed_10").mean((2, 3)).numpy())  # global average pool -> (n, 2048)
+            x = torch.cat([to_input(im, size) for im in images[i : i + batch]]).to(dev)
+            out.append(run_to(net, x, "mixed_10").mean((2, 3)).cpu().numpy())  # global average pool -> (n, 2048)
             if progress:
                 progress(min(i + batch, len(images)), len(images))
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 2048), np.float32)

