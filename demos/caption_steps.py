@@ -19,24 +19,30 @@ OPTIONS = declare(decoder=choice(C.decoder_names, "gru"), image=integer(7, 0), m
                   untrained=flag(False))
 
 
-def render(key_prefix: str = "caption_steps", **options: str) -> None:
+def render(key_prefix: str = "caption_steps", stage=None, **options: str) -> None:
+    """Draw on ``stage`` (``deck/stage.py``): the picture, the two step tables and what test time wrote in
+    ``stage.visual``; the picture, reference, decoder and untrained settings in ``stage.more`` (this demo
+    computes on every change: it has no primary action)."""
+    from deck.stage import default_stage
+
+    stage = stage or default_stage()
     if not C.available():
-        st.info(C.SHIP_HINT)
+        stage.visual.info(C.SHIP_HINT)
         return
     from models.captioning import decoders, infer
 
     o = OPTIONS.parse(options)
     ts = C.test_set()
-    c0, c1, c2, c3 = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
-    i = c1.slider("Test picture number", 0, len(ts) - 1, min(o.image, len(ts) - 1), key=f"{key_prefix}_img")
-    refs = ts.captions[i]
-    r = c2.selectbox("Reference caption fed in training", range(len(refs)), format_func=lambda k: refs[k],
-                     key=f"{key_prefix}_ref")
-    name = c3.selectbox("Decoder", decoders.DECODERS, format_func=decoders.LABELS.get,
-                        index=decoders.DECODERS.index(o.decoder),
-                        key=f"{key_prefix}_dec")
-    untrained = st.toggle("Untrained (epoch 0)", value=o.untrained, key=f"{key_prefix}_untr")
-    c0.image(C.picture(i), width="stretch", caption=f"test picture {i}")
+    with stage.more:
+        i = st.slider("Test picture number", 0, len(ts) - 1, min(o.image, len(ts) - 1), key=f"{key_prefix}_img")
+        refs = ts.captions[i]
+        r = st.selectbox("Reference caption fed in training", range(len(refs)), format_func=lambda k: refs[k],
+                         key=f"{key_prefix}_ref")
+        c1, c2 = st.columns(2, vertical_alignment="bottom")
+        name = c1.selectbox("Decoder", decoders.DECODERS, format_func=decoders.LABELS.get,
+                            index=decoders.DECODERS.index(o.decoder),
+                            key=f"{key_prefix}_dec")
+        untrained = c2.toggle("Untrained (epoch 0)", value=o.untrained, key=f"{key_prefix}_untr")
     model, vocab, _ = C.decoder(name, untrained)
     ref_ids = vocab.encode(ts.refs(i)[r], add_start_stop=False)
     rows = infer.forced_vs_free(model, ts.pooled[i], ts.regions[i], ref_ids)
@@ -52,19 +58,29 @@ def render(key_prefix: str = "caption_steps", **options: str) -> None:
         free.append({"step": x["step"], "fed (its own word)": w(x["free_input"]), "predicts": w(x["free_pred"]),
                      "p": round(x["free_prob"], 2)})
         stopped = x["free_pred"] == 3  # STOP
-    first = o.mode
+    if stage.present:  # narrower tables on the projector: the row order is the step
+        forced = [{k: v for k, v in row.items() if k != "step"} for row in forced]
+        free = [{k: v for k, v in row.items() if k != "step"} for row in free]
     panels = [("forced", "Training: teacher forcing", forced), ("free", "Test time: fed its own words", free)]
-    if first == "free":
+    if o.mode == "free":
         panels.reverse()
-    cols = st.columns(2)
-    for col, (kind, title, table) in zip(cols, panels):
-        with col:
-            st.markdown(f"**{title}**")
-            st.dataframe(table, hide_index=True, width="stretch", key=f"{key_prefix}_{kind}")
     right = sum(x["forced_pred"] == x["target"] for x in rows)
     loss = -sum(math.log(max(x["prob_of_target"], 1e-9)) for x in rows) / len(rows)
-    st.caption(f"Teacher forcing: {right} of {len(rows)} next words right given the true history "
-               f"(the training loss on this caption: {loss:.2f} nats per word). Test time wrote: "
-               f"“{' '.join(w(k) for k in written if k not in (0, 3))}”. "
-               "In training every step sees the correct history, all steps at once; at test time each step "
-               "must live with the words before it.")
+    wrote = " ".join(w(k) for k in written if k not in (0, 3))
+    with stage.visual:
+        top = st.columns([1, 4] if stage.present else [1, 5], vertical_alignment="center")
+        top[0].image(C.picture(i), width="stretch", caption=f"test picture {i}")
+        top[1].markdown(f"Test time wrote: **“{wrote}”**  \nTeacher forcing: **{right} of {len(rows)}** next "
+                        f"words right given the true history · {decoders.LABELS[name]}"
+                        + (" · epoch 0" if untrained else ""))
+        cols = st.columns(2 if stage.present else [1.2, 1])
+        for col, (kind, title, table) in zip(cols, panels):
+            with col:
+                st.markdown(f"**{title}**")
+                st.dataframe(table, hide_index=True, width="stretch", key=f"{key_prefix}_{kind}",
+                             height=380 if stage.present else "auto")  # the projector: the table scrolls
+    note = (f"Teacher forcing: {right} of {len(rows)} next words right given the true history "
+            f"(the training loss on this caption: {loss:.2f} nats per word). Test time wrote: “{wrote}”. "
+            "In training every step sees the correct history, all steps at once; at test time each step "
+            "must live with the words before it.")
+    (stage.more if stage.present else stage.visual).caption(note)
