@@ -10,6 +10,9 @@ next_slide_blank_frames    painted frames, over those presses, with no slide tit
                     flash of the slide between the old and the new one; goal 0), and in how many presses
 section_change_ms   key press on a section's last slide -> the next section's first title painted (text
 section_change_blank_frames  slides on both sides, every such boundary of both talks); blank frames as above
+demo_slides_fit_720p   demo slides that fit the window in present mode at 1280x720 (deck.fit: no scrolling, the
+demo_slides_fit_1080p  demo's visual and action inside), then the number of demo slides; and at 1920x1080
+                    (goal: all), each measured after the slide's run and ~3 s of updates
 diagram_min_text_px smallest rendered label of any ```dot diagram, present mode at 1280x720 (goal >= 16)
 follow_lag_p50_s    audience follow mode: presenter's key press -> an audience window (another browser
 follow_lag_max_s    context) shows the new slide; median and worst of --follows moves (goal <= 1)
@@ -137,10 +140,32 @@ def diagram_min_text(page, url, deck) -> tuple[float, str]:
     return worst
 
 
+def demo_slides_fit(page, url, deck, size: tuple[int, int]) -> tuple[int, int, list[str]]:
+    """(demo slides that fit, demo slides, the misfits' descriptions) in present mode at ``size``."""
+    from deck.fit import measure
+    from deck.rehearse import wait_settled
+
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    slides = [s for t in deck.talks for s in t.slides if s.demos]
+    misfits = []
+    for s in slides:
+        page.goto(slide_url(s, url, present=1))
+        page.wait_for_selector(".st-key-deck_next button", timeout=60000)
+        page.wait_for_selector(".deck-run-done", state="attached", timeout=60000)
+        page.wait_for_timeout(3000)  # a few live updates
+        wait_settled(page, 10)
+        fit = measure(page)
+        if not fit.demo_fits:
+            misfits.append(f"{s.source} ({s.title}): {fit.describe()}")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    return len(slides) - len(misfits), len(slides), misfits
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presses", type=int, default=40)
     ap.add_argument("--follows", type=int, default=10)
+    ap.add_argument("--no-fit", action="store_true", help="skip demo_slides_fit_* (two visits of every demo slide)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -202,6 +227,12 @@ def main() -> None:
             print(f"rss_text_slides_mb {rss_mb(proc.pid):.0f} MB")
             px, where = diagram_min_text(page, url, deck)
             print(f"diagram_min_text_px {px:.1f} px ({where})")
+            if not args.no_fit:
+                for size in ((1280, 720), (1920, 1080)):
+                    k, n, misfits = demo_slides_fit(page, url, deck, size)
+                    print(f"demo_slides_fit_{size[1]}p {k} {n} slides (fit, of all demo slides)", flush=True)
+                    for m in misfits:
+                        print(f"    does not fit {size[0]}x{size[1]}: {m}", file=sys.stderr)
             lags = follow_lags(browser, page, url, talk, args.follows)
             print(f"follow_lag_p50_s {statistics.median(lags):.2f} s")
             print(f"follow_lag_max_s {max(lags):.2f} s")
