@@ -23,8 +23,8 @@ def _scene(i: int):
 
 
 def render(key_prefix: str = "caption_data", stage=None, **options: str) -> None:
-    """Draw on ``stage`` (``deck/stage.py``): four scenes (three on the projector) with their captions in ``stage.visual``, "Next
-    scenes" in ``stage.controls``, the scene slider and the vocabulary in ``stage.more``."""
+    """Draw on ``stage`` (``deck/stage.py``): four scenes (three on the projector) with their captions in
+    ``stage.visual``, "Next scenes" in ``stage.controls``, the scene slider and the vocabulary in ``stage.more``."""
     from deck.stage import default_stage
 
     stage = stage or default_stage()

@@ -77,8 +77,9 @@ def render(key_prefix: str = "caption_steps", stage=None, **options: str) -> Non
         for col, (kind, title, table) in zip(cols, panels):
             with col:
                 st.markdown(f"**{title}**")
-                st.dataframe(table, hide_index=True, width="stretch", key=f"{key_prefix}_{kind}",
-                             height=min(380, 35 * (len(table) + 1) + 3) if stage.present else "auto")  # projector: scrolls past 10 rows
+                # on the projector the table scrolls past 10 rows
+                tall = min(380, 35 * (len(table) + 1) + 3) if stage.present else "auto"
+                st.dataframe(table, hide_index=True, width="stretch", key=f"{key_prefix}_{kind}", height=tall)
     note = (f"Teacher forcing: {right} of {len(rows)} next words right given the true history "
             f"(the training loss on this caption: {loss:.2f} nats per word). Test time wrote: “{wrote}”. "
             "In training every step sees the correct history, all steps at once; at test time each step "
