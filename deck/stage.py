@@ -52,6 +52,9 @@ STAGE_CSS = """
    >= 16 px when the drawing is narrow: such slides draw their diagram top-to-bottom) */
 .st-key-deck_stage_side [data-testid="stGraphVizChart"] svg { width: 100% !important; height: auto !important;
   max-height: 33vh !important; }
+/* a code block (a text sample) beside the visual wraps its lines: nothing hidden off to the side */
+.st-key-deck_stage_side pre, .st-key-deck_stage_side pre code { white-space: pre-wrap !important;
+  overflow-wrap: anywhere; }
 /* text in the visual: legible from the back, but compact (the slide's own text is larger) */
 .st-key-deck_stage_present [class*="st-key-deck_stage_visual"] .stMarkdown p,
 .st-key-deck_stage_present [class*="st-key-deck_stage_visual"] .stMarkdown li {
