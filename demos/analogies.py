@@ -38,35 +38,49 @@ def _own():
     return load_embedding(artefacts.path_of(ents[0])), ents[0]
 
 
-def _own_section(key_prefix, qa, qb, qc, w):
+def _own_section(key_prefix, qa, qb, qc, w, where, notes, compact=False):
+    """The Shakespeare embedding's answer and neighbours in ``where`` (one line each when ``compact``),
+    its description in ``notes``."""
     from models.language.embeddings import analogy, nearest
 
     own, entry = _own()
     if own is None:
-        st.info("The Shakespeare embedding is not shipped (python -m models.language.train_embedding).")
+        where.info("The Shakespeare embedding is not shipped (python -m models.language.train_embedding).")
         return
     m = entry["metrics"]
-    st.caption(f"Word co-occurrences (±5 words) in 38 Shakespeare plays → PPMI → 50-d SVD, {len(own.words):,} words, "
-               f"built in {entry['train_seconds']:.0f} s. On the {m.get('shared_questions', 0):,} Google analogy "
-               f"questions it can read: **{m.get('analogy_accuracy', 0):.1%}** right vs GloVe "
-               f"**{m.get('glove_analogy_accuracy_same_questions', 0):.1%}** on the same questions.")
-    l, r = st.columns(2)
+    notes.caption(f"Word co-occurrences (±5 words) in 38 Shakespeare plays → PPMI → 50-d SVD, {len(own.words):,} words, "
+                  f"built in {entry['train_seconds']:.0f} s. On the {m.get('shared_questions', 0):,} Google analogy "
+                  f"questions it can read: **{m.get('analogy_accuracy', 0):.1%}** right vs GloVe "
+                  f"**{m.get('glove_analogy_accuracy_same_questions', 0):.1%}** on the same questions.")
+    if compact:
+        where.markdown(f"**Shakespeare alone** (38 plays, {len(own.words):,} words): analogies "
+                       f"**{m.get('analogy_accuracy', 0):.1%}** right vs GloVe "
+                       f"**{m.get('glove_analogy_accuracy_same_questions', 0):.1%}**")
+        l = r = where
+    else:
+        l, r = where.columns(2)
+    own_msg = lambda msg: msg.replace("100,000 most frequent GloVe words", "Shakespeare embedding's 10,000 words")  # noqa: E731
     msg = _check(own, [qa, qb, qc])
     if msg:
-        l.warning(msg.replace("100,000 most frequent GloVe words", "Shakespeare embedding's 10,000 words"))
+        l.warning(own_msg(msg))
     else:
         ans = analogy(own, qa, qb, qc, k=5)
-        l.markdown(f"Shakespeare: **{qa}** : **{qb}** :: **{qc}** : **{ans[0][0]}**")
-        l.dataframe({"answer": [x for x, _ in ans], "cosine": [round(v, 3) for _, v in ans]}, hide_index=True,
-                    width="stretch", key=f"{key_prefix}_own_ans")
+        l.markdown(f"Shakespeare: **{qa}** : **{qb}** :: **{qc}** : **{ans[0][0]}**"
+                   + (" (then " + ", ".join(x for x, _ in ans[1:4]) + ")" if compact else ""))
+        if not compact:
+            l.dataframe({"answer": [x for x, _ in ans], "cosine": [round(v, 3) for _, v in ans]}, hide_index=True,
+                        width="stretch", key=f"{key_prefix}_own_ans")
     msg = _check(own, [w])
     if msg:
-        r.warning(msg.replace("100,000 most frequent GloVe words", "Shakespeare embedding's 10,000 words"))
+        r.warning(own_msg(msg))
     else:
         nn_ = nearest(own, w, k=8)
-        r.markdown(f"Shakespeare neighbours of **{w}**")
-        r.dataframe({"neighbour": [x for x, _ in nn_], "cosine": [round(v, 3) for _, v in nn_]}, hide_index=True,
-                    width="stretch", key=f"{key_prefix}_own_nn")
+        if compact:
+            r.markdown(f"Shakespeare neighbours of **{w}**: " + ", ".join(x for x, _ in nn_[:6]))
+        else:
+            r.markdown(f"Shakespeare neighbours of **{w}**")
+            r.dataframe({"neighbour": [x for x, _ in nn_], "cosine": [round(v, 3) for _, v in nn_]}, hide_index=True,
+                        width="stretch", key=f"{key_prefix}_own_nn")
 
 
 def _shown(word: str, limit: int = MAX_WORD_CHARS) -> str:
@@ -90,7 +104,7 @@ def _check(emb, words: list[str]) -> str | None:
     return None
 
 
-def _pca_figure(emb, a, b, c, answers):
+def _pca_figure(emb, a, b, c, answers, height=420, short=False):
     import numpy as np
     import plotly.graph_objects as go
 
@@ -110,9 +124,10 @@ def _pca_figure(emb, a, b, c, answers):
         fig.add_annotation(x=pos[e][0], y=pos[e][1], ax=pos[s][0], ay=pos[s][1], xref="x", yref="y",
                            axref="x", ayref="y", showarrow=True, arrowhead=3, arrowsize=1.4,
                            arrowwidth=2.5, arrowcolor=col)
-    fig.update_layout(title=f"PCA of the GloVe vectors: {a} → {b} is parallel to {c} → {best}?",
+    fig.update_layout(title=(f"PCA: {a} → {b} ∥ {c} → {best}?" if short else
+                             f"PCA of the GloVe vectors: {a} → {b} is parallel to {c} → {best}?"),
                       xaxis_title="principal component 1", yaxis_title="principal component 2",
-                      height=420, margin=dict(l=10, r=10, t=50, b=10), showlegend=False)
+                      height=height, margin=dict(l=10, r=10, t=50, b=10), showlegend=False)
     return fig
 
 
@@ -126,9 +141,15 @@ OPTIONS = declare(preset=choice(_presets, "king"), a=text(""), b=text(""), c=tex
                   own=flag(False))
 
 
-def render(key_prefix: str = "analogies", **options: str) -> None:
+def render(key_prefix: str = "analogies", stage=None, **options: str) -> None:
+    """Draw on ``stage`` (``deck/stage.py``): the answer, its PCA picture and the neighbours in
+    ``stage.visual``, the three words in ``stage.controls``, the notebook's examples, the neighbours
+    box and the Shakespeare switch in ``stage.more``."""
+    from deck.stage import default_stage
     from models.language.embeddings import PRESETS, analogy, nearest, normalise_word
 
+    stage = stage or default_stage()
+    present = stage.present
     o = OPTIONS.parse(options)
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     start = PRESETS[o.preset]
@@ -141,20 +162,37 @@ def render(key_prefix: str = "analogies", **options: str) -> None:
     try:
         emb = _glove()
     except (FileNotFoundError, ImportError) as e:
-        st.error(f"GloVe vectors unavailable: {e}")
+        stage.visual.error(f"GloVe vectors unavailable: {e}")
         return
-    st.caption("GloVe 6B 50-d, 100,000 most frequent words (as the 2016 notebook). "
-               "Answer = the word whose vector is closest (cosine) to **b − a + c**.")
-    cols = st.columns(4)
-    for col, (p, (pa, pb, pc, pd)) in zip(cols, PRESETS.items()):
-        col.button(f"{pa} : {pb} :: {pc} : ?", key=k(f"preset_{p}"), on_click=_set, args=(p,),
-                   help=f"The notebook's example (expected answer: {pd})", width="stretch")
-    c1, c2, c3 = st.columns(3)
-    c1.text_input("a", key=k("a"), help="'a' is to 'b' ...", max_chars=200)
-    c2.text_input("is to b", key=k("b"), help="... as 'c' is to ?", max_chars=200)
-    c3.text_input("as c is to ?", key=k("c"), help="The demo finds the missing fourth word.", max_chars=200)
+    with stage.controls:
+        # Present mode: the three words in one row without labels (the read-out over the picture says
+        # "a is to b as c is to ..."); elsewhere labelled boxes.
+        row = st.container(horizontal=True) if present else st.columns(3)
+        box = dict(label_visibility="collapsed", width=80) if present else {}
+        row = [row] * 3 if present else row
+        row[0].text_input("a", key=k("a"), help="'a' is to 'b' ...", max_chars=200, **box)
+        row[1].text_input("is to b", key=k("b"), help="... as 'c' is to ?", max_chars=200, **box)
+        row[2].text_input("as c is to ?", key=k("c"), help="The demo finds the missing fourth word.",
+                          max_chars=200, **box)
+    more = stage.more
+    more.caption("GloVe 6B 50-d, 100,000 most frequent words (as the 2016 notebook). "
+                 "Answer = the word whose vector is closest (cosine) to **b − a + c**.")
+    cols = more.columns(2 if present else 4)
+    for i, (p, (pa, pb, pc, pd)) in enumerate(PRESETS.items()):
+        cols[i % len(cols)].button(f"{pa} : {pb} :: {pc} : ?", key=k(f"preset_{p}"), on_click=_set, args=(p,),
+                                   help=f"The notebook's example (expected answer: {pd})", width="stretch")
+    st.session_state.setdefault(k("word"), o.word)
+    more.text_input("Nearest neighbours of", key=k("word"), max_chars=200,
+                    help="Any lower-case English word among the 100k most frequent.")
+    own_on = more.toggle("Train your own: an embedding from Shakespeare alone", value=o.own, key=k("own"),
+                         help="What the 2016 notebook tried first (its verdict: 'Embedding is Poor').")
+
     qa, qb, qc = (normalise_word(st.session_state[k(n)]) for n in "abc")
-    left, right = st.columns([2, 3])
+    w = normalise_word(st.session_state[k("word")])
+    visual = stage.visual
+    # Present mode: answer and table beside the PCA picture, the neighbours as one line, all within the
+    # stage; elsewhere the roomier tables.
+    left, right = visual.columns([2, 3])
     msg = _check(emb, [qa, qb, qc])
     if msg:
         left.warning(msg)
@@ -165,21 +203,19 @@ def render(key_prefix: str = "analogies", **options: str) -> None:
         left.markdown(f"**{qa}** is to **{qb}** as **{qc}** is to **{answers[0][0]}**")
         left.dataframe({"answer": [w for w, _ in answers], "cosine": [round(s, 3) for _, s in answers]},
                        hide_index=True, width="stretch")
-        left.caption(f"Query time: {ms:.1f} ms over {len(emb.words):,} words.")
-        right.plotly_chart(_pca_figure(emb, qa, qb, qc, answers), width="stretch",
-                           key=k("pca"))
+        (more if present else left).caption(f"Query time: {ms:.1f} ms over {len(emb.words):,} words.")
+        right.plotly_chart(_pca_figure(emb, qa, qb, qc, answers, stage.height(360 if own_on else 440, 420), present),
+                           width="stretch", key=k("pca"))
 
-    st.session_state.setdefault(k("word"), o.word)
-    st.text_input("Nearest neighbours of", key=k("word"), max_chars=200,
-                  help="Any lower-case English word among the 100k most frequent.")
-    w = normalise_word(st.session_state[k("word")])
     msg = _check(emb, [w])
     if msg:
-        st.warning(msg)
+        visual.warning(msg)
     else:
         nn_ = nearest(emb, w, k=10)
-        st.dataframe({"neighbour": [x for x, _ in nn_], "cosine": [round(s, 3) for _, s in nn_]},
-                     hide_index=True, width="content")
-    if st.toggle("Train your own: an embedding from Shakespeare alone", value=o.own, key=k("own"),
-                 help="What the 2016 notebook tried first (its verdict: 'Embedding is Poor')."):
-        _own_section(key_prefix, qa, qb, qc, w)
+        if present:
+            visual.markdown(f"Neighbours of **{w}**: " + ", ".join(x for x, _ in nn_[:8]))
+        else:
+            visual.dataframe({"neighbour": [x for x, _ in nn_], "cosine": [round(s, 3) for _, s in nn_]},
+                             hide_index=True, width="content")
+    if own_on:
+        _own_section(key_prefix, qa, qb, qc, w, visual, more if present else visual, compact=present)
