@@ -97,37 +97,52 @@ def _read_upload(up):
 OPTIONS = declare(heldout=integer(0), probe=choice(PROBES, "test"))
 
 
-def render(key_prefix: str = "anomaly", **options: str) -> None:
+def render(key_prefix: str = "anomaly", stage=None, **options: str) -> None:
+    """Draw on ``stage`` (``deck/stage.py``): the good / bad / ugly reconstructions, where the probe falls
+    and the held-out digit's ROC curve in ``stage.visual``; the probe, drawing pad, upload, held-out digit
+    and notes in ``stage.more`` (nothing to press: the demo answers every change)."""
     import numpy as np
     import plotly.graph_objects as go
 
+    from deck.stage import default_stage
     from models.language.autoencoder import reconstruction_errors, roc_curve
 
+    stage = stage or default_stage()
+    present = stage.present
     o = OPTIONS.parse(options)
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     models = _models()
     if "autoencoder_all" not in models:
-        st.error("The shipped autoencoder checkpoint is missing (run python -m models.language.train_autoencoder).")
+        stage.visual.error("The shipped autoencoder checkpoint is missing (run python -m models.language.train_autoencoder).")
         return
     model, entry = models["autoencoder_all"]
     x, y, err, rec = _test_scores("autoencoder_all")
     order = np.argsort(err)
     mid = len(order) // 2
-    st.caption(f"Autoencoder 784 → 50 tanh → 784 sigmoid, trained on 4,000 MNIST digits "
-               f"(test mean error {entry['metrics']['test_mse']:.4f}). Each pair of rows: 12 test digits, then "
-               "what the network rebuilt from its 50 numbers.")
-    groups = {"The good (lowest error)": order[:12], "The bad (around the median)": order[mid - 6: mid + 6],
-              "The ugly (highest error)": order[-12:]}
+    more, visual = stage.more, stage.visual
+    # Present mode: the digits on the left (6 per group, legible), the probe's histogram and the ROC
+    # curve stacked on the right, all within the stage; elsewhere 12 per group and roomier charts.
+    n = 6 if present else 12
+    (more if present else visual).caption(
+        f"Autoencoder 784 → 50 tanh → 784 sigmoid, trained on 4,000 MNIST digits "
+        f"(test mean error {entry['metrics']['test_mse']:.4f}). Each pair of rows: {n} test digits, then "
+        "what the network rebuilt from its 50 numbers.")
+    left, right = visual.columns([1, 1.1]) if present else (visual, visual)
+    groups = {"The good (lowest error)": order[:n], "The bad (around the median)": order[mid - n // 2: mid + n // 2],
+              "The ugly (highest error)": order[-n:]}
     for title, idx in groups.items():
-        st.markdown(f"**{title}** — errors {err[idx].min():.4f} … {err[idx].max():.4f}")
-        st.image(_row(x[idx]), clamp=True)
-        st.image(_row(rec[idx]), clamp=True)
+        left.markdown(f"**{title}** — errors {err[idx].min():.4f} … {err[idx].max():.4f}")
+        left.image(_row(x[idx]), clamp=True, width="stretch" if present else "content")
+        left.image(_row(rec[idx]), clamp=True, width="stretch" if present else "content")
 
-    st.markdown("**Where does your digit fall?**")
-    c1, c2 = st.columns([1, 1])
+    if not present:
+        visual.markdown("**Where does your digit fall?**")
+        c1, c2 = visual.columns([1, 1])
+    else:
+        c1 = c2 = more
     pkey = o.probe
     choice = c1.radio("Try", list(PROBES), index=list(PROBES).index(pkey), format_func=PROBES.get,
-                      key=k("probe"), help="Built-in probes; or upload your own digit on the right.")
+                      key=k("probe"), help="Built-in probes; or draw or upload your own digit.")
     drawn = None
     with c2:
         try:
@@ -152,42 +167,59 @@ def render(key_prefix: str = "anomaly", **options: str) -> None:
     if up is not None:
         got, msg, notices = _load_upload(up)
         if msg:
-            st.warning(msg)
+            right.warning(msg)
         else:
             for note in notices:
-                st.info(note, icon="ℹ️")
+                right.info(note, icon="ℹ️")
             img, label = got, f"your upload '{up.name[:40]}'"
     e_img, r_img = reconstruction_errors(model, img[None])
     pct = float((err < e_img[0]).mean() * 100)
-    a, b = st.columns([1, 2])
-    a.image(_row(np.stack([img, r_img[0]]), upscale=5), caption="input · reconstruction", clamp=True)
-    a.markdown(f"Error **{e_img[0]:.4f}** for {label}: higher than **{pct:.1f}%** of the test digits.")
+    if present:
+        a, b = right.columns([1, 2], vertical_alignment="center")
+        a.image(_row(np.stack([img, r_img[0]]), upscale=4), caption="input · rebuilt", clamp=True, width="stretch")
+        b.markdown(f"Error **{e_img[0]:.4f}** for {label}: higher than **{pct:.1f}%** of the test digits.")
+    else:
+        a, b = visual.columns([1, 2])
+        a.image(_row(np.stack([img, r_img[0]]), upscale=5), caption="input · reconstruction", clamp=True)
+        a.markdown(f"Error **{e_img[0]:.4f}** for {label}: higher than **{pct:.1f}%** of the test digits.")
     hist = go.Figure(go.Histogram(x=err.tolist(), nbinsx=60, marker_color=OKABE_ITO[0], name="test digits"))
     hist.add_vline(x=float(e_img[0]), line=dict(color=OKABE_ITO[3], width=3, dash="dash"),
                    annotation_text="yours", annotation_position="top")
-    hist.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="reconstruction error (MSE)",
+    hist.update_layout(height=stage.height(200, 300), margin=dict(l=10, r=10, t=30, b=10),
+                       xaxis_title="reconstruction error (MSE)",
                        yaxis_title="test digits", showlegend=False,
                        xaxis=dict(range=[0, max(float(err.max()), float(e_img[0])) * 1.05]))
-    b.plotly_chart(hist, width="stretch", key=k("hist"))
+    (right if present else b).plotly_chart(hist, width="stretch", key=k("hist"))
 
-    st.markdown("**A digit class the network never saw as the anomaly**")
+    if not present:
+        visual.markdown("**A digit class the network never saw as the anomaly**")
     classes = [int(n.rsplit("_", 1)[1]) for n in models if n.startswith("autoencoder_without_")]
     if not classes:
-        st.info("No held-out-class checkpoints shipped.")
+        (right if present else visual).info("No held-out-class checkpoints shipped.")
         return
     want = o.heldout
-    c = st.selectbox("Held-out digit", sorted(classes), index=sorted(classes).index(want) if want in classes else 0,
-                     key=k("heldout"), help="The autoencoder was trained on the other nine digits only.")
+    c = (more if present else visual).selectbox(
+        "Held-out digit", sorted(classes), index=sorted(classes).index(want) if want in classes else 0,
+        key=k("heldout"), help="The autoencoder was trained on the other nine digits only.")
     _, yh, errh, _ = _test_scores(f"autoencoder_without_{c}")
     fpr, tpr, auc = roc_curve(errh, yh == c)
     roc = go.Figure()
     roc.add_trace(go.Scatter(x=fpr.tolist(), y=tpr.tolist(), mode="lines", line=dict(color=OKABE_ITO[2], width=3),
                              name=f"digit {c} as anomaly (AUC {auc:.3f})"))
     roc.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#999999", dash="dot"), name="chance"))
-    roc.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="false-positive rate (normal digits flagged)",
-                      yaxis_title="true-positive rate (digit %d flagged)" % c, legend=dict(x=0.45, y=0.1))
-    r1, r2 = st.columns([2, 1])
+    roc.update_layout(height=stage.height(230, 360), margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis_title="false positives (normal digits flagged)" if present else
+                      "false-positive rate (normal digits flagged)",
+                      yaxis_title=f"digit {c} flagged" if present else "true-positive rate (digit %d flagged)" % c,
+                      legend=dict(x=0.45, y=0.1), showlegend=not present,
+                      title=f"Digit {c} never seen: ROC AUC {auc:.3f}" if present else None)
+    per_class = {cc: float(errh[yh == cc].mean()) for cc in range(10)}
+    per_class_said = "Mean error per test class: " + ", ".join(f"{cc}: {v:.3f}" for cc, v in per_class.items())
+    if present:
+        right.plotly_chart(roc, width="stretch", key=k("roc"))
+        more.caption(per_class_said)
+        return
+    r1, r2 = visual.columns([2, 1])
     r1.plotly_chart(roc, width="stretch", key=k("roc"))
     r2.metric("ROC AUC", f"{auc:.3f}", help="1.0 = error alone separates the unseen digit perfectly; 0.5 = chance.")
-    per_class = {cc: float(errh[yh == cc].mean()) for cc in range(10)}
-    r2.caption("Mean error per test class: " + ", ".join(f"{cc}: {v:.3f}" for cc, v in per_class.items()))
+    r2.caption(per_class_said)

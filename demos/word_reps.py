@@ -125,14 +125,17 @@ def _table(vocab, reps, ids):
     return rows
 
 
-def _ecc_panel(k, vocab, rep, tokens):
+def _ecc_panel(k, vocab, rep, tokens, stage):
+    """The error-correction panel on ``stage``: bits and verdict in the visual, the three flip buttons
+    in the controls, word, count, seed and flipped-bit picker in more."""
     import numpy as np
 
     from models.captioning.wordreps import flip_bits
 
-    st.markdown("##### Error correction in the binary code")
+    present, visual, more = stage.present, stage.visual, stage.more
+    visual.markdown("**Error correction in the binary code**" if present else "##### Error correction in the binary code")
     n = rep.copies * rep.bits
-    st.caption(f"The word's index is written in {rep.bits} bits, repeated {rep.copies} times ({n} numbers). "
+    (more if present else visual).caption(f"The word's index is written in {rep.bits} bits, repeated {rep.copies} times ({n} numbers). "
                f"A majority vote per bit position repairs any one flip in each position — up to {rep.bits} "
                f"flips — but not a bit flipped in {rep.copies // 2 + 1} of its {rep.copies} copies.")
     words = list(dict.fromkeys(tokens))
@@ -150,16 +153,16 @@ def _ecc_panel(k, vocab, rep, tokens):
     def _set(positions):
         st.session_state[flips_key] = list(positions)
 
-    c1, c2, c3 = st.columns([2, 2, 1])
+    c1, c2, c3 = more.columns([2, 2, 1])
     word = c1.selectbox("Word of the sentence", words, key=k("ecc_word"), format_func=label.get)
     count = c2.slider("Random bit flips", 0, n, min(2, n), key=k("ecc_count"))
     seed = c3.number_input("Seed", 0, 10_000, 0, key=k("ecc_seed"))
-    b1, b2, b3 = st.columns(3)
+    b1 = b2 = b3 = stage.controls.container(horizontal=True)
     b1.button("Flip random bits", key=k("ecc_random"), on_click=_random, args=(count, seed), width="stretch")
     b2.button("Break it: same bit in two copies", key=k("ecc_break"), width="stretch",
               on_click=_set, args=([rep.bits - 1, 2 * rep.bits - 1],))
     b3.button("No flips", key=k("ecc_clear"), on_click=_set, args=([],), width="stretch")
-    st.multiselect("Flipped bits", list(range(n)), key=flips_key,
+    more.multiselect("Flipped bits", list(range(n)), key=flips_key,
                    format_func=lambda p: f"copy {p // rep.bits + 1} · bit {p % rep.bits + 1}")
     flips = st.session_state[flips_key]
 
@@ -190,61 +193,67 @@ def _ecc_panel(k, vocab, rep, tokens):
                 css.iloc[-1, j] = f"background-color: {WRONG}; color: white"
         return css
 
-    st.dataframe(df.style.apply(_style, axis=None), width="stretch", key=k("ecc_bits"))
+    visual.dataframe(df.style.apply(_style, axis=None), width="stretch", key=k("ecc_bits"))
     got_word = vocab.words[got]
     if not flips:
-        st.info(f"No bits flipped: the vote reads index {got} = **{got_word}**.")
+        visual.info(f"No bits flipped: the vote reads index {got} = **{got_word}**.")
     elif got == wid:
-        st.success(f"{len(flips)} bit(s) flipped, and the majority vote still reads index {got} = "
+        visual.success(f"{len(flips)} bit(s) flipped, and the majority vote still reads index {got} = "
                    f"**{got_word}**: corrected.")
     else:
         bad = [j + 1 for j in range(rep.bits) if voted[j] != truth[j]]
-        st.error(f"{len(flips)} bit(s) flipped; bit {', '.join(map(str, bad))} lost its vote, so the code reads "
+        visual.error(f"{len(flips)} bit(s) flipped; bit {', '.join(map(str, bad))} lost its vote, so the code reads "
                  f"index {int((voted * (1 << np.arange(rep.bits - 1, -1, -1))).sum())} → **{got_word}** instead of "
                  f"**{vocab.words[wid]}**: not corrected.")
     if wid < vocab.n_base:
-        st.caption(f"'{vocab.words[wid]}' is in the base block: in the full code its one-hot decides and the bits "
+        visual.caption(f"'{vocab.words[wid]}' is in the base block: in the full code its one-hot decides and the bits "
                    "are read only when <extra> wins. The panel reads the bits alone.")
 
 
 OPTIONS = declare(sentence=text(DEFAULT_SENTENCE))
 
 
-def render(key_prefix: str = "word_reps", **options: str) -> None:
+def render(key_prefix: str = "word_reps", stage=None, **options: str) -> None:
+    """Draw on ``stage`` (``deck/stage.py``): the tokens, the four representations' table and the
+    error-correction bits and verdict in ``stage.visual``; the sentence and the flip buttons in
+    ``stage.controls``; where the vocabulary came from and the error-correction settings in ``stage.more``."""
+    from deck.stage import default_stage
     from models.captioning.vocab import UNK, tokenize
 
+    stage = stage or default_stage()
+    visual = stage.visual
     k = lambda name: f"{key_prefix}_{name}"  # noqa: E731
     try:
         vocab, reps, source = _load()
     except (FileNotFoundError, ImportError) as e:
-        st.error(f"GloVe vectors unavailable: {e}")
+        visual.error(f"GloVe vectors unavailable: {e}")
         return
-    st.caption(source)
+    stage.more.caption(source)
     st.session_state.setdefault(k("sentence"), OPTIONS.parse(options).sentence[:MAX_CHARS] or DEFAULT_SENTENCE)
-    st.text_input("A sentence", key=k("sentence"), max_chars=MAX_CHARS,
-                  help="Lower-cased and split into words and punctuation, as the captions were.")
+    stage.controls.text_input("A sentence", key=k("sentence"), max_chars=MAX_CHARS,
+                              help="Lower-cased and split into words and punctuation, as the captions were.")
     text, notes = _clean(st.session_state[k("sentence")])
     for note in notes:
-        st.warning(note)
+        visual.warning(note)
     if len(text) == MAX_CHARS:
-        st.caption(f"The box holds at most {MAX_CHARS} characters; anything longer is cut.")
+        visual.caption(f"The box holds at most {MAX_CHARS} characters; anything longer is cut.")
     tokens = tokenize(text)
     if not tokens:
-        st.warning("Type a sentence: there are no words in the box.")
+        visual.warning("Type a sentence: there are no words in the box.")
         return
     if not any(_has_letters(t) for t in tokens):
-        st.warning("That is only punctuation and symbols: type a sentence with some words in it.")
+        visual.warning("That is only punctuation and symbols: type a sentence with some words in it.")
         return
     ids = vocab.encode(tokens)
     unknown = list(dict.fromkeys(t for t in tokens if vocab.id_of(t) == UNK))
     if all(vocab.id_of(t) == UNK for t in tokens):
-        st.warning(f"None of these words is in the {len(vocab):,}-word caption vocabulary, so every one reads as "
-                   "<unk>. Try a caption such as 'a dog runs on the grass .'")
+        visual.warning(f"None of these words is in the {len(vocab):,}-word caption vocabulary, so every one reads as "
+                       "<unk>. Try a caption such as 'a dog runs on the grass .'")
     shown = [_code(t) if vocab.id_of(t) != UNK else f"~~{_code(t)}~~" for t in tokens[:MAX_SHOWN]]
-    st.markdown("Tokens: " + " ".join(shown) + (" …" if len(tokens) > MAX_SHOWN else "")
-                + f" — {len(tokens)} words + `<start>` + `<stop>` = {len(ids)} positions.")
-    st.dataframe(_table(vocab, reps, ids), hide_index=True, width="stretch", key=k("table"))
+    visual.markdown("Tokens: " + " ".join(shown) + (" …" if len(tokens) > MAX_SHOWN else "")
+                    + f" — {len(tokens)} words + `<start>` + `<stop>` = {len(ids)} positions.")
+    visual.dataframe(_table(vocab, reps, ids), hide_index=True, width="stretch", key=k("table"))
     if unknown:
         shown = ", ".join(_code(w) for w in unknown[:8]) + (" …" if len(unknown) > 8 else "")
-        st.caption(f"Not in the vocabulary, so encoded as <unk> and decoded as <unk>: {shown}.")
-    _ecc_panel(k, vocab, reps["base+ecc"], tokens)
+        visual.caption(f"Not in the vocabulary, so encoded as <unk> and decoded as <unk>: {shown}.")
+    _ecc_panel(k, vocab, reps["base+ecc"], tokens, stage)
