@@ -46,7 +46,7 @@ def _data():
     return load()
 
 
-def weights_figure(w, hidden: bool):
+def weights_figure(w, hidden: bool, height: int = 350):
     """Ten 28×28 weight images in a 2×5 grid (blue positive, orange negative)."""
     import numpy as np
     from plotly.subplots import make_subplots
@@ -61,28 +61,28 @@ def weights_figure(w, hidden: bool):
                               name=titles[i]), row=i // 5 + 1, col=i % 5 + 1)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, scaleanchor="x")
-    fig.update_layout(height=350, margin=dict(l=5, r=5, t=55, b=5),
+    fig.update_layout(height=height, margin=dict(l=5, r=5, t=55, b=5),
                       title="learned weights: blue pushes towards the class, orange against")
     return fig
 
 
-def confusion_figure(m):
+def confusion_figure(m, height: int = 360):
     import plotly.graph_objects as go
 
     fig = go.Figure(go.Heatmap(z=m, x=list(range(10)), y=list(range(10)), colorscale="Viridis", text=m,
                                texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), title="confusion matrix (held-out digits)",
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title="confusion matrix (held-out digits)",
                       xaxis=dict(title="predicted", dtick=1), yaxis=dict(title="true", dtick=1, autorange="reversed"))
     return fig
 
 
-def proba_figure(p):
+def proba_figure(p, height: int = 240):
     import plotly.graph_objects as go
 
     best = int(p.argmax())
     fig = go.Figure(go.Bar(x=list(range(10)), y=p, marker_color=[OKABE_ITO[5] if i == best else OKABE_ITO[4]
                                                                  for i in range(10)]))
-    fig.update_layout(height=240, margin=dict(l=10, r=10, t=30, b=10), title=f"prediction: {best} ({p[best]:.0%})",
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title=f"prediction: {best} ({p[best]:.0%})",
                       xaxis=dict(dtick=1, title="digit"), yaxis=dict(range=[0, 1], title="probability"))
     return fig
 
@@ -132,36 +132,54 @@ def _digit_input(kp: str, draw_default: bool):
 OPTIONS = declare(hidden=flag(False), adam=flag(False), draw=flag(True))
 
 
-def render(key_prefix: str = "mnist_dense", **options: str) -> None:
+def render(key_prefix: str = "mnist_dense", stage=None, **options: str) -> None:
+    """The weights, the held-out error, the confusion matrix and your digit's prediction in ``stage.visual``;
+    Train live / Use shipped in ``stage.controls``; the variant toggles, the per-epoch table, the variants'
+    table (present mode) and the drawing pad / upload in ``stage.more``."""
     import numpy as np
     import streamlit as st
 
+    from deck.stage import default_stage
     from models.basics.mnist_dense import VARIANTS, DenseTrainer, class_weight_images, confusion, evaluate
     from models.basics.mnist_dense import preprocess_digit
 
+    stage = stage or default_stage()
+    present = stage.present
     kp = key_prefix
     o = OPTIONS.parse(options)
     d, xte, yte = _data()
-    top = st.columns([1, 1, 3])
-    hidden = top[0].toggle("hidden layer (100 ReLU)", o.hidden, key=f"{kp}_hidden",
-                           help="Exercise 2 of the notebook: 784 → 100 ReLU → 10, 15 epochs.")
-    adam = top[1].toggle("Adam instead of SGD", o.adam, key=f"{kp}_adam",
-                         help="Exercise 3: Adam, lr 0.001, instead of SGD lr 0.05.")
-    variant = f"{'hidden100' if hidden else 'dense'}_{'adam' if adam else 'sgd'}"
-    cfg = VARIANTS[variant]
-    top[2].caption(f"**{cfg.name()}**, batch {cfg.batch}, {cfg.epochs} epochs of {cfg.batches_per_epoch} random "
+    with stage.more:
+        top = st.columns(2)
+        hidden = top[0].toggle("hidden layer (100 ReLU)", o.hidden, key=f"{kp}_hidden",
+                               help="Exercise 2 of the notebook: 784 → 100 ReLU → 10, 15 epochs.")
+        adam = top[1].toggle("Adam instead of SGD", o.adam, key=f"{kp}_adam",
+                             help="Exercise 3: Adam, lr 0.001, instead of SGD lr 0.05.")
+        variant = f"{'hidden100' if hidden else 'dense'}_{'adam' if adam else 'sgd'}"
+        cfg = VARIANTS[variant]
+        st.caption(f"**{cfg.name()}**, batch {cfg.batch}, {cfg.epochs} epochs of {cfg.batches_per_epoch} random "
                    f"batches. Data: {len(d.y_train):,} real MNIST training digits, {len(d.y_test):,} held out "
                    f"(the offline subset; the 2016 notebook had 50,000 / 10,000).")
+        more_tables = st.container()
+        st.markdown("**your digit**", help="Draw with the mouse, or upload a photo; it is centred and scaled "
+                                           "to 20×20 inside 28×28, as MNIST digits were.")
+        img = _digit_input(kp, o.draw)
+        x_digit = None
+        if img is not None:
+            try:
+                x_digit = preprocess_digit(img)
+            except ValueError as e:
+                st.warning(str(e))
 
     live_key = f"{kp}_live_{variant}"
     trainer = st.session_state.get(live_key)
-    b = st.columns([1, 1, 4])
-    if b[0].button("Train live", key=f"{kp}_action", type="primary",
-                   help="Retrain this variant from scratch, right here (about 5–30 s on a laptop CPU)."):
+    b = stage.controls.container(horizontal=True)
+    if b.button("Train live", key=f"{kp}_action", type="primary",
+                help="Retrain this variant from scratch, right here (about 5–30 s on a laptop CPU)."):
         trainer = st.session_state[live_key] = DenseTrainer(cfg, d)
-    if trainer is not None and b[1].button("Use shipped", key=f"{kp}_shipped", help="Back to the shipped checkpoint."):
+    if trainer is not None and b.button("Use shipped", key=f"{kp}_shipped", help="Back to the shipped checkpoint."):
         del st.session_state[live_key]
         trainer = None
+    weights_px = stage.height(290, 350)
 
     @st.fragment(run_every=0.4 if trainer is not None and not trainer.done else None)
     def results():
@@ -178,13 +196,14 @@ def render(key_prefix: str = "mnist_dense", **options: str) -> None:
 
     def draw(tr, note: str):
         store = st.session_state.setdefault(f"{kp}_memo", {})
+        progress = ""
         if tr is not None:
             model, history = tr.model, tr.history
             total = tr.cfg.epochs * tr.cfg.batches_per_epoch
-            st.progress(tr.batches / total, text=f"live: batch {tr.batches:,} / {total:,}, epoch {tr.epoch}, "
-                                                 f"{tr.seconds:.1f} s" + (" — done" if tr.done else ""))
-            if note:
-                st.caption(note)
+            progress = (f"live: batch {tr.batches:,} / {total:,}, epoch {tr.epoch}, {tr.seconds:.1f} s"
+                        + (" — done" if tr.done else ""))
+            if not present:
+                st.progress(tr.batches / total, text=progress)
             source = "trained live on this slide"
             owner, version = tr, tr.batches
         else:
@@ -192,48 +211,67 @@ def render(key_prefix: str = "mnist_dense", **options: str) -> None:
             source = "shipped checkpoint"
             owner, version = model, 0
         loss, acc = memo(store, "eval", owner, version, lambda: evaluate(model, xte, yte))
-        c1, c2 = st.columns([1, 1.3])
-        with c1:
-            m = st.columns(2)
-            m[0].metric(f"held-out error ({source})", f"{1 - acc:.1%}")
-            m[1].metric("the 2016 slide said", SLIDE_CLAIM.split(" error")[0].replace("around ", "≈ "))
-            st.caption("Per epoch, as the notebook printed it:")
-            st.dataframe(_history_table(history), height=250, width="stretch")
-        with c2:
-            st.plotly_chart(memo(store, "weights", owner, (version, hidden),
-                                 lambda: weights_figure(class_weight_images(model), hidden)),
-                            key=f"{kp}_weights", width="stretch")
+        weights = memo(store, "weights", owner, (version, hidden, weights_px),
+                       lambda: weights_figure(class_weight_images(model), hidden, weights_px))
+        if present:
+            st.markdown(f"held-out error **{1 - acc:.1%}** ({progress or source}) · the 2016 slide said "
+                        f"**{SLIDE_CLAIM.split(' error')[0].replace('around ', '≈ ')}**")
+            if note:
+                st.caption(note)
+            st.plotly_chart(weights, key=f"{kp}_weights", width="stretch")
+        else:
+            if note:
+                st.caption(note)
+            c1, c2 = st.columns([1, 1.3])
+            with c1:
+                m = st.columns(2)
+                m[0].metric(f"held-out error ({source})", f"{1 - acc:.1%}")
+                m[1].metric("the 2016 slide said", SLIDE_CLAIM.split(" error")[0].replace("around ", "≈ "))
+                st.caption("Per epoch, as the notebook printed it:")
+                st.dataframe(_history_table(history), height=250, width="stretch")
+            c2.plotly_chart(weights, key=f"{kp}_weights", width="stretch")
         st.session_state[f"{kp}_model"] = model
         st.session_state[f"{kp}_error"] = 1 - acc
+        st.session_state[f"{kp}_history"] = history
 
-    results()
+    with stage.visual:
+        results()
     model = st.session_state[f"{kp}_model"]
 
-    c3, c4, c5 = st.columns([1.2, 1, 1.2])
-    with c3:
-        st.plotly_chart(confusion_figure(confusion(model, xte, yte)), key=f"{kp}_confusion", width="stretch")
-    with c4:
-        st.markdown("**the notebook and its exercises** (shipped checkpoints, same held-out digits)")
+    def variants_table():
+        st.markdown("**the notebook's exercises** (shipped)" if present else
+                    "**the notebook and its exercises** (shipped checkpoints, same held-out digits)")
         rows = []
         for name, vc in VARIANTS.items():
             mdl, _, _ = _checkpoint(name)
             rows.append({"model": vc.name(), "epochs": vc.epochs, "held-out error": f"{1 - evaluate(mdl, xte, yte)[1]:.1%}"})
         st.dataframe(rows, hide_index=True, width="stretch")
-    with c5:
-        st.markdown("**your digit**", help="Draw with the mouse, or upload a photo; it is centred and scaled "
-                                           "to 20×20 inside 28×28, as MNIST digits were.")
-        img = _digit_input(kp, o.draw)
-        if img is not None:
-            try:
-                x = preprocess_digit(img)
-            except ValueError as e:
-                st.warning(str(e))
-            else:
-                import torch
 
-                with torch.no_grad():
-                    p = torch.softmax(model(torch.from_numpy(x)[None]), 1)[0].numpy()
+    if present:
+        with more_tables:
+            st.caption("Per epoch, as the notebook printed it:")
+            st.dataframe(_history_table(st.session_state[f"{kp}_history"]), height=200, width="stretch")
+    p = None
+    if x_digit is not None:
+        import torch
+
+        with torch.no_grad():
+            p = torch.softmax(model(torch.from_numpy(x_digit)[None]), 1)[0].numpy()
+        st.session_state[f"{kp}_proba_value"] = p
+    with stage.visual:
+        c3, c4 = st.columns([1, 1]) if present else st.columns([1.2, 1])
+        c3.plotly_chart(confusion_figure(confusion(model, xte, yte), stage.height(270, 360)), key=f"{kp}_confusion",
+                        width="stretch")
+        with c4:
+            if not present:
+                variants_table()
+            if p is not None and present:  # one level of columns in the visual: the 28×28 under More settings
+                st.plotly_chart(proba_figure(p, 270), key=f"{kp}_proba", width="stretch")
+                more_tables.image((x_digit * 255).astype(np.uint8), caption="what the net sees (28×28)", width=84)
+            elif p is not None:
                 cc = st.columns([1, 2.5])
-                cc[0].image((x * 255).astype(np.uint8), caption="what the net sees (28×28)", width=84)
-                cc[1].plotly_chart(proba_figure(p), key=f"{kp}_proba", width="stretch")
-                st.session_state[f"{kp}_proba_value"] = p
+                cc[0].image((x_digit * 255).astype(np.uint8), caption="what the net sees (28×28)", width=84)
+                cc[1].plotly_chart(proba_figure(p, stage.height(250, 240)), key=f"{kp}_proba", width="stretch")
+            elif present:
+                variants_table()
+                st.caption("Draw a digit under More settings to see its prediction here.")
