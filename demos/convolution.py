@@ -46,7 +46,7 @@ def _image_fig(arr, title, height, patch=None, pixel=None, clickable=False):
     return fig
 
 
-def _grid_fig(values, title, fmt, grey=False):
+def _grid_fig(values, title, fmt, grey=False, height: int = 230):
     import numpy as np
     import plotly.graph_objects as go
 
@@ -54,8 +54,9 @@ def _grid_fig(values, title, fmt, grey=False):
     lim = float(np.abs(v).max()) or 1.0
     scale = dict(colorscale="gray", zmin=0, zmax=255) if grey else dict(colorscale="RdBu", zmin=-lim, zmax=lim)
     fig = go.Figure(go.Heatmap(z=v, text=[[fmt.format(x) for x in row] for row in v], texttemplate="%{text}",
-                               showscale=False, hoverinfo="skip", **scale))
-    fig.update_layout(title=title, height=230, margin=dict(l=0, r=0, t=30, b=0))
+                               textfont=dict(size=16 if len(v) <= 3 else 12), showscale=False, hoverinfo="skip",
+                               **scale))
+    fig.update_layout(title=title, height=height, margin=dict(l=0, r=0, t=30, b=0))
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
     return fig
@@ -66,26 +67,34 @@ OPTIONS = declare(preset=text("sharpen"), size=choice(("3", "5"), "3"), sample=t
                   width=integer(300, 32, 800), stride=integer(1, 1, 8), padding=text(""), dilation=integer(1, 1, 6))
 
 
-def render(key_prefix: str = "convolution", **options: str) -> None:
+def render(key_prefix: str = "convolution", stage=None, **options: str) -> None:
+    """The input and output pictures and the sum behind one output pixel in ``stage.visual``; the preset
+    in ``stage.controls``; the photo, kernel size and weights, stride, padding, dilation, display, the
+    output-size formula and the pixel picker in ``stage.more``."""
     import numpy as np
     import pandas as pd
 
+    from deck.stage import default_stage
     from demos.kit.images import image_input
     from models.vision import conv
 
+    stage = stage or default_stage()
+    present = stage.present
     kp = key_prefix
     o = OPTIONS.parse(options)
     work_w = o.width
-    left, right = st.columns([1, 2])
-    with left:
+    with stage.more:
+        c0 = st.columns(2)
+    with c0[0]:
         img = image_input(kp, default_sample=o.sample, max_side=work_w)
         k_size = st.radio("Kernel size", [3, 5], index=1 if o.size == "5" else 0, horizontal=True,
                           key=f"{kp}_ksize", format_func=lambda n: f"{n}×{n}",
                           help="A 5×5 kernel looks at a wider neighbourhood than a 3×3 one.")
         table = conv.PRESETS_3 if k_size == 3 else conv.PRESETS_5
         names = list(table)
-        pick = st.selectbox("Preset", names, index=names.index(o.preset) if o.preset in names else 0,
+        pick = stage.controls.selectbox("Preset", names, index=names.index(o.preset) if o.preset in names else 0,
                             key=f"{kp}_preset_{k_size}", help="Start from a classic kernel, then edit the numbers.")
+    with c0[1]:
         df = pd.DataFrame(np.round(conv.preset(pick, k_size), 4), columns=[str(i) for i in range(k_size)])
         st.caption("Kernel weights: click a cell and type any number.")
         edited = st.data_editor(df, key=f"{kp}_kernel_{k_size}_{pick}", hide_index=True, width="stretch")
@@ -105,60 +114,68 @@ def render(key_prefix: str = "convolution", **options: str) -> None:
                             format_func=modes.get, key=f"{kp}_display_{pick}",
                             help="Filters can output negative numbers or values above 255; pick how to show them.")
     if img is None:
+        stage.visual.caption("No picture to filter: pick or upload one under More settings.")
         return
     x = img.array.astype(np.float64) if colour else conv.to_grey(img.array)
     h, w = x.shape[:2]
     out = conv.conv2d(x, kernel, stride, padding, dilation)
     oh, ow = out.shape[:2]
-    with right:
-        span = dilation * (k_size - 1) + 1
-        st.markdown(
-            f"**Output size** = ⌊(n + 2·padding − dilation·(k−1) − 1) / stride⌋ + 1 → "
-            f"rows ⌊({h} + {2 * padding} − {dilation * (k_size - 1)} − 1) / {stride}⌋ + 1 = **{oh}**, "
-            f"columns ⌊({w} + {2 * padding} − {dilation * (k_size - 1)} − 1) / {stride}⌋ + 1 = **{ow}** "
-            f"(input {h}×{w}; the dilated kernel spans {span}×{span} pixels)."
-        )
-        if oh == 0 or ow == 0:
-            st.warning("The kernel (with this dilation) is larger than the padded image: no output. "
+    span = dilation * (k_size - 1) + 1
+    stage.more.markdown(
+        f"**Output size** = ⌊(n + 2·padding − dilation·(k−1) − 1) / stride⌋ + 1 → "
+        f"rows ⌊({h} + {2 * padding} − {dilation * (k_size - 1)} − 1) / {stride}⌋ + 1 = **{oh}**, "
+        f"columns ⌊({w} + {2 * padding} − {dilation * (k_size - 1)} − 1) / {stride}⌋ + 1 = **{ow}** "
+        f"(input {h}×{w}; the dilated kernel spans {span}×{span} pixels)."
+    )
+    visual = stage.visual
+    if present:
+        visual.markdown(f"input {h}×{w} → output **{oh}×{ow}** · {k_size}×{k_size} kernel, stride {stride}, "
+                        f"padding {padding}, dilation {dilation}")
+    if oh == 0 or ow == 0:
+        visual.warning("The kernel (with this dilation) is larger than the padded image: no output. "
                        "Add padding or reduce dilation.")
-            return
-        # the pixel to explain: chosen by clicking the output image, or by the two number inputs
-        rk, ck = f"{kp}_row", f"{kp}_col"
-        for k_, n_ in ((rk, oh), (ck, ow)):
-            if k_ not in st.session_state or st.session_state[k_] >= n_:
-                st.session_state[k_] = n_ // 2
+        return
+    # the pixel to explain: chosen by clicking the output image, or by the two number inputs
+    rk, ck = f"{kp}_row", f"{kp}_col"
+    for k_, n_ in ((rk, oh), (ck, ow)):
+        if k_ not in st.session_state or st.session_state[k_] >= n_:
+            st.session_state[k_] = n_ // 2
 
-        def _clicked():
-            sel = st.session_state.get(f"{kp}_out_chart")
-            pts = (sel or {}).get("selection", {}).get("points", []) if sel else []
-            if pts:
-                st.session_state[rk] = int(min(max(round(pts[0].get("y", 0)), 0), oh - 1))
-                st.session_state[ck] = int(min(max(round(pts[0].get("x", 0)), 0), ow - 1))
+    def _clicked():
+        sel = st.session_state.get(f"{kp}_out_chart")
+        pts = (sel or {}).get("selection", {}).get("points", []) if sel else []
+        if pts:
+            st.session_state[rk] = int(min(max(round(pts[0].get("y", 0)), 0), oh - 1))
+            st.session_state[ck] = int(min(max(round(pts[0].get("x", 0)), 0), ow - 1))
 
-        row, col = st.session_state[rk], st.session_state[ck]
-        ex_channel = 0
-        ex = conv.explain_pixel(x[..., ex_channel] if colour else x, kernel, row, col, stride, padding, dilation)
-        shown = conv.to_display(out, mode)
+    with stage.more:
+        st.caption("Click a pixel of the output (or type its row and column) to see the sum that made it.")
+        n1, n2 = st.columns(2)
+        n1.number_input("Output row", 0, oh - 1, key=rk, help="Row of the output pixel to explain.")
+        n2.number_input("Output column", 0, ow - 1, key=ck, help="Column of the output pixel to explain.")
+    row, col = st.session_state[rk], st.session_state[ck]
+    ex_channel = 0
+    ex = conv.explain_pixel(x[..., ex_channel] if colour else x, kernel, row, col, stride, padding, dilation)
+    shown = conv.to_display(out, mode)
+    with visual:
         i1, i2 = st.columns(2)
-        ph = 300
+        ph = stage.height(270, 300)
         patch_box = (ex.rows[0], ex.rows[-1], ex.cols[0], ex.cols[-1])
         i1.plotly_chart(_image_fig(x.astype(np.uint8) if colour else np.round(x).astype(np.uint8), "input", ph,
                                    patch=patch_box), key=f"{kp}_in_chart", config={"displayModeBar": False})
         i2.plotly_chart(_image_fig(shown, f"output ({pick if np.allclose(kernel, conv.preset(pick, k_size)) else 'edited'})",
                                    ph, pixel=(row, col), clickable=True), key=f"{kp}_out_chart", on_select=_clicked,
                         selection_mode="points", config={"displayModeBar": False})
-        st.caption("Click a pixel of the output (or type its row and column) to see the sum that made it.")
-        n1, n2 = st.columns(2)
-        n1.number_input("Output row", 0, oh - 1, key=rk, help="Row of the output pixel to explain.")
-        n2.number_input("Output column", 0, ow - 1, key=ck, help="Column of the output pixel to explain.")
         fmt = "{:.0f}"
         kfmt = "{:.2f}" if not np.allclose(kernel, np.round(kernel)) else "{:.0f}"
         g1, g2, g3 = st.columns(3)
         chan = " (red channel)" if colour else ""
-        g1.plotly_chart(_grid_fig(ex.patch, f"input patch{chan}", fmt, grey=True), key=f"{kp}_patch_chart",
+        gh = stage.height(175, 230)
+        g1.plotly_chart(_grid_fig(ex.patch, f"input patch{chan}", fmt, grey=True, height=gh), key=f"{kp}_patch_chart",
                         config={"displayModeBar": False})
-        g2.plotly_chart(_grid_fig(kernel, "× kernel", kfmt), key=f"{kp}_kernel_chart", config={"displayModeBar": False})
-        g3.plotly_chart(_grid_fig(ex.products, "= products", "{:.1f}"), key=f"{kp}_products_chart",
+        g2.plotly_chart(_grid_fig(kernel, "× kernel", kfmt, height=gh), key=f"{kp}_kernel_chart",
+                        config={"displayModeBar": False})
+        g3.plotly_chart(_grid_fig(ex.products, "= products", "{:.1f}", height=gh), key=f"{kp}_products_chart",
                         config={"displayModeBar": False})
         value = out[row, col, ex_channel] if colour else out[row, col]
         shown_v = shown[row, col, ex_channel] if colour else shown[row, col]
