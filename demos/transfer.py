@@ -61,30 +61,43 @@ def _read_photos(box, files, limit: int, what: str):
 OPTIONS = declare(classes=integer(2, 2, 6))
 
 
-def render(key_prefix: str = "transfer", **options: str) -> None:
+def render(key_prefix: str = "transfer", stage=None, **options: str) -> None:
+    """Accuracy read-out and the hardest crops (or your own test photos' predictions, once there are some) in
+    ``stage.visual``; "Recompute CNN features live" in ``stage.controls``; the notes and your own classes'
+    names and photos in ``stage.more``."""
+    from deck.stage import default_stage
+
+    stage = stage or default_stage()
     kp = key_prefix
-    st.caption("Features: Google's **Inception-v3** (2015 ImageNet weights), frozen; its 2048-number summary of "
-               "each photo feeds a linear classifier (scikit-learn). The 2016 notebook used GoogLeNet + LinearSVC.")
-    builtin, own = st.tabs(["Built-in: faces vs non-faces", "Your own classes"])
-    with builtin:
-        _builtin(kp)
-    with own:
-        _own(kp, OPTIONS.parse(options).classes)
+    go = stage.controls.button("Recompute CNN features live", key=f"{kp}_action",
+                               help="Run Inception-v3 on all 200 crops now (about 5–10 s here) instead of the "
+                                    "cached result.")
+    with stage.more:
+        st.caption("Features: Google's **Inception-v3** (2015 ImageNet weights), frozen; its 2048-number summary of "
+                   "each photo feeds a linear classifier (scikit-learn). The 2016 notebook used GoogLeNet + "
+                   "LinearSVC.")
+        builtin_notes = st.container()
+        st.markdown("**Your own classes** (their test photos' predictions replace the built-in result)")
+        shown, names = _own(kp, OPTIONS.parse(options).classes)
+    with stage.visual:
+        if shown:
+            _own_results(kp, shown, names, stage.present)
+        else:
+            _builtin(kp, go, builtin_notes, stage.present)
 
 
-def _builtin(kp):
+def _builtin(kp, go, notes, present):
     import numpy as np
 
     from models.vision.transfer import LFW_CLASSES, LFW_SIZE, lfw, lfw_rgb
 
     imgs, y = lfw()
     live = st.session_state.get(f"{kp}_live_feats")
-    c1, c2 = st.columns([2, 1])
-    c1.markdown(f"scikit-image's LFW subset: **{int(y.sum())} faces and {int((1 - y).sum())} non-faces**, "
-                f"25×25 grey crops (upsampled to {LFW_SIZE} px for the CNN). Same linear classifier "
-                "(standardise + logistic regression), 5-fold cross-validation, on two inputs:")
-    if c2.button("Recompute CNN features live", key=f"{kp}_action",
-                 help="Run Inception-v3 on all 200 crops now (about 5–10 s here) instead of the cached result."):
+    notes.markdown(f"scikit-image's LFW subset: **{int(y.sum())} faces and {int((1 - y).sum())} non-faces**, "
+                   f"25×25 grey crops (upsampled to {LFW_SIZE} px for the CNN). Same linear classifier "
+                   "(standardise + logistic regression), 5-fold cross-validation, on two inputs: CNN features and "
+                   "raw pixels.")
+    if go:
         bar = st.progress(0.0, "Inception-v3 on 200 crops…")
         from models.vision.inception import features
 
@@ -95,28 +108,35 @@ def _builtin(kp):
                 st.session_state[f"{kp}_live_feats"] = live
         bar.empty()
         if not cpu:
-            c2.caption(WAITING_NOTE + " Press the button again in a moment.")
+            st.caption(WAITING_NOTE + " Press the button again in a moment.")
     from models.vision.transfer import raw_pixels
 
     feats = live if live is not None else _cached_lfw()
     cnn = _cv_cached(feats)
     raw = _cv_cached(raw_pixels())
-    m = st.columns(3)
-    m[0].metric("CNN features (2048-d)", f"{cnn['mean']:.1%}", help=f"folds: {np.round(cnn['folds'], 3).tolist()}")
-    m[1].metric("Raw pixels (625-d)", f"{raw['mean']:.1%}", help=f"folds: {np.round(raw['folds'], 3).tolist()}")
-    m[2].metric("Errors", f"{round((1 - cnn['mean']) * 200)} vs {round((1 - raw['mean']) * 200)}",
-                help="Misclassified crops out of 200 (held-out folds): CNN features vs raw pixels.")
-    st.caption(("Features computed live just now." if live is not None else
-                "Features from the cached file (made by `python -m models.vision.transfer`); press the button to "
-                "recompute them here.") + " Cross-validation runs live on every visit.")
+    errors = f"{round((1 - cnn['mean']) * 200)} vs {round((1 - raw['mean']) * 200)}"
+    if present:
+        st.markdown(f"faces vs non-faces, 5-fold CV: CNN features **{cnn['mean']:.1%}** · raw pixels "
+                    f"**{raw['mean']:.1%}** · errors **{errors}** of 200")
+    else:
+        m = st.columns(3)
+        m[0].metric("CNN features (2048-d)", f"{cnn['mean']:.1%}", help=f"folds: {np.round(cnn['folds'], 3).tolist()}")
+        m[1].metric("Raw pixels (625-d)", f"{raw['mean']:.1%}", help=f"folds: {np.round(raw['folds'], 3).tolist()}")
+        m[2].metric("Errors", errors,
+                    help="Misclassified crops out of 200 (held-out folds): CNN features vs raw pixels.")
+    notes.caption(("Features computed live just now." if live is not None else
+                   "Features from the cached file (made by `python -m models.vision.transfer`); press the button to "
+                   "recompute them here.") + " Cross-validation runs live on every visit.")
     # Held-out predictions: the crops the CNN features found hardest (closest to the boundary or wrong)
     dec = cnn["decision"]
     order = np.argsort(np.where((dec > 0) == (y == 1), np.abs(dec), -np.abs(dec)))[:12]
-    cols = st.columns(12)
-    for col, i in zip(cols, order):
-        pred = int(dec[i] > 0)
-        col.image(np.kron(imgs[i], np.ones((3, 3), np.uint8)), width="stretch")
-        col.caption(f"{'' if pred == y[i] else 'WRONG: '}{LFW_CLASSES[pred]} {dec[i]:+.2f}")
+    per_row = 6 if present else 12
+    for start in range(0, len(order), per_row):
+        cols = st.columns(per_row)
+        for col, i in zip(cols, order[start:start + per_row]):
+            pred = int(dec[i] > 0)
+            col.image(np.kron(imgs[i], np.ones((3, 3), np.uint8)), width="stretch")
+            col.caption(f"{'' if pred == y[i] else 'WRONG: '}{LFW_CLASSES[pred]} {dec[i]:+.2f}")
     st.caption("The 12 hardest held-out crops for the CNN-feature classifier: prediction and signed decision value "
                "(positive = face); WRONG marks a mistake.")
 
@@ -153,11 +173,11 @@ def _own(kp, classes):
         col.caption(f"{sum(1 for lab in labels if lab == c)} usable photo(s)")
     if len(set(names)) < len(names):
         st.warning("Two classes share a name: give each class its own name.")
-        return
+        return [], names
     counts = np.bincount(labels, minlength=int(n)) if labels else np.zeros(int(n), int)
     if (counts == 0).any():
         st.info("Upload at least one photo for every class to train the classifier.")
-        return
+        return [], names
     clf = fit(np.stack(feats), np.array(labels))
     train_acc = float((clf.predict(np.stack(feats)) == np.array(labels)).mean())
     st.success(f"Trained a LinearSVC on {len(labels)} photos ({', '.join(f'{k}: {c}' for k, c in zip(names, counts))}); "
@@ -170,13 +190,20 @@ def _own(kp, classes):
             continue
         pred, dist = predict_with_distance(clf, v[None])
         shown.append((thumb, f.name, names[int(pred[0])], float(dist[0])))
-    if shown:
-        st.caption((f"Distance from the boundary (the SVM's decision value; ±1 is the margin): positive means "
-                    f"'{names[1]}', negative '{names[0]}'." if len(names) == 2 else
-                    "Distance of each photo from its winning class's one-vs-rest boundary (±1 is the margin)."))
-        grid = st.columns(4)
-        for i, (thumb, fname, label, dist) in enumerate(shown):
-            with grid[i % len(grid)]:
+    return shown, names
+
+
+def _own_results(kp, shown, names, present):
+    """Your test photos with their predicted class and distance from the boundary."""
+    st.caption((f"Distance from the boundary (the SVM's decision value; ±1 is the margin): positive means "
+                f"'{names[1]}', negative '{names[0]}'." if len(names) == 2 else
+                "Distance of each photo from its winning class's one-vs-rest boundary (±1 is the margin)."))
+    per_row = 6 if len(shown) > 8 else 4
+    for start in range(0, len(shown), per_row):
+        grid = st.columns(per_row)
+        for col, (thumb, fname, label, dist) in zip(grid, shown[start:start + per_row]):
+            with col:
                 st.image(thumb, width="stretch")
-                st.markdown(f"**{label}**  \nDistance from boundary = {dist:+.2f}  \n`{fname}`")
-        st.session_state[f"{kp}_predictions"] = [(fname, label, dist) for _, fname, label, dist in shown]
+                st.markdown(f"**{label}** {dist:+.2f}" if present else
+                            f"**{label}**  \nDistance from boundary = {dist:+.2f}  \n`{fname}`")
+    st.session_state[f"{kp}_predictions"] = [(fname, label, dist) for _, fname, label, dist in shown]
