@@ -38,17 +38,22 @@ def _layers():
 OPTIONS = declare(layer=choice(_layers, "mixed_3"), steps=integer(20, 1, 100), sample=text("cat (Chelsea)"))
 
 
-def render(key_prefix: str = "deepdream", **options: str) -> None:
+def render(key_prefix: str = "deepdream", stage=None, **options: str) -> None:
+    """The input and the dream (updating as it runs) in ``stage.visual``; Dream and Download in
+    ``stage.controls``; the picture, layer, steps, octaves, step size and seed in ``stage.more``."""
+    from deck.stage import default_stage
     from demos.kit.images import image_input
     from demos.kit.inception import inception
     from models.vision.inception import SLIM_NAMES
 
+    stage = stage or default_stage()
     kp = key_prefix
     o = OPTIONS.parse(options)
     choices = _layers()
     steps0 = o.steps
-    left, right = st.columns([1, 2])
-    with left:
+    buttons = stage.controls.container(horizontal=True)
+    go = buttons.button("Dream", type="primary", key=f"{kp}_action", help="Run the gradient ascent now.")
+    with stage.more:
         img = image_input(kp, default_sample=o.sample, max_side=450)
         lay = st.selectbox("Layer", choices, index=choices.index(o.layer), key=f"{kp}_layer",
                            format_func=lambda n: f"{n} ({SLIM_NAMES[n]})",
@@ -61,11 +66,11 @@ def render(key_prefix: str = "deepdream", **options: str) -> None:
         step_size = c3.slider("Step size", 0.002, 0.05, 0.015, step=0.001, format="%.3f", key=f"{kp}_step",
                               help="How far each step moves the pixels (image scaled to −1…1).")
         seed = c4.number_input("Seed", 0, 10_000, 0, key=f"{kp}_seed", help="Seeds the random jitter shifts.")
-        go = st.button("Dream", type="primary", key=f"{kp}_action", help="Run the gradient ascent now.")
     if img is None:
+        stage.visual.caption("No picture to dream on: pick or upload one under More settings.")
         return
-    with right:
-        a, b = st.columns(2)
+    with stage.visual:
+        a, b = st.columns([1, 2] if stage.present else [1, 1])  # on the projector the dream is the big one
         a.image(img.array, caption=f"input {img.array.shape[1]}×{img.array.shape[0]}", width="stretch")
         slot = b.empty()
         status = st.empty()
@@ -100,8 +105,8 @@ def render(key_prefix: str = "deepdream", **options: str) -> None:
                 status.caption(WAITING_NOTE + " Press Dream again in a moment.")
         if result is not None:
             slot.image(result["image"], caption=f"dreamed: {result['desc']} in {result['secs']:.1f} s", width="stretch")
-            st.download_button("Download PNG", _png(result["image"]), "deepdream.png", "image/png",
-                               key=f"{kp}_download", help="Save the dreamed picture.")
+            buttons.download_button("Download PNG", _png(result["image"]), "deepdream.png", "image/png",
+                                    key=f"{kp}_download", help="Save the dreamed picture.")
         else:
             from models.artefacts import ROOT
 
