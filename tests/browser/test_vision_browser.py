@@ -16,6 +16,7 @@ def test_convolution_upload_and_click(deck_url, page, tmp_path):
     a[20:60, 40:80] = 255
     f = tmp_path / "square.png"
     Image.fromarray(a).save(f)
+    page.get_by_text("More settings").click()  # the photo picker is a setting of the stage (browse mode: an expander)
     page.get_by_text("Upload", exact=True).click()
     page.locator("input[type=file]").set_input_files(str(f))
     page.get_by_text("Greyscale image").wait_for(timeout=30_000)
@@ -28,7 +29,9 @@ def test_convolution_upload_and_click(deck_url, page, tmp_path):
 
     for _ in range(4):
         time.sleep(1.5)
-        box = page.locator(".stPlotlyChart").nth(1).bounding_box()
+        chart = page.locator(".stPlotlyChart").nth(1)
+        chart.scroll_into_view_if_needed()  # the open "More settings" pushes the visual down
+        box = chart.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
         deadline = time.time() + 10
         while time.time() < deadline and explained() == (40, 60):
@@ -53,6 +56,7 @@ def test_imagenet_upload_a_photo(deck_url, page, tmp_path):
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(slide_url(deck_url, "fifth-elephant-2016", "Workshop : GoogLeNet", "imagenet"))
     page.get_by_text("This forward pass took").wait_for(timeout=90_000)
+    page.get_by_text("More settings").click()  # the photo picker is a setting of the stage (browse mode: an expander)
     page.get_by_text("Upload", exact=True).click()
     page.locator("input[type=file]").set_input_files(str(f))
     page.locator(".gtitle", has_text="espresso").first.wait_for(timeout=60_000)
