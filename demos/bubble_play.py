@@ -145,13 +145,13 @@ def _undo(kp):
     st.session_state[f"{kp}_msg"] = ("info", "Undone: back one move.")
 
 
-def _board_css(kp, board, labels, H, px: int = 30):
-    """Square coloured buttons (``px`` wide), tight grid, and an outline on the hovered group."""
+def _board_css(kp, board, labels, H, size: str = "30px"):
+    """Square coloured buttons (``size`` wide, a CSS length), tight grid, and an outline on the hovered group."""
     css = [f""".st-key-{kp}_board [data-testid="stHorizontalBlock"], .st-key-{kp}_board .stHorizontalBlock {{gap:2px!important}}
 .st-key-{kp}_board, .st-key-{kp}_board [data-testid="stVerticalBlock"] {{gap:2px!important}}
-.st-key-{kp}_board button {{width:{px}px;min-width:{px}px;height:{px}px;min-height:{px}px;padding:0;border-radius:50%;
-  font-size:{px // 2}px;line-height:1;border:1px solid #444}}
-.st-key-{kp}_board button p {{font-size:{px // 2}px}}"""]
+.st-key-{kp}_board button {{width:{size};min-width:{size};height:{size};min-height:{size};padding:0;border-radius:50%;
+  font-size:calc({size} / 2);line-height:1;border:1px solid #444}}
+.st-key-{kp}_board button p {{font-size:calc({size} / 2)}}"""]
     for c, col in COLOURS.items():
         css.append(f'.st-key-{kp}_board [class*="{kp}_k{c + 1}_"] button {{background:{col};color:{INK[c]}}}')
     css.append(f'.st-key-{kp}_board [class*="{kp}_k1_"] button {{background:transparent;border:1px dashed #ccc}}')
@@ -206,8 +206,9 @@ def render(key_prefix: str = "bubble_play", stage=None, **options: str) -> None:
     legal = g.legal()
     W, H = g.board.shape
     labels = E.label_batch(g.board[None])[0]
-    # Present mode: bubbles sized so the whole board, the read-out and the message fit the stage at 720p.
-    px = stage.height(34 if H > 8 else 46, 30)
+    # Present mode: bubbles sized to the window's height, so the whole board, the read-out and the message
+    # fit at 1280×720 (32 px on the full board, room for a two-line message) and grow on a 1080p projector; elsewhere 30 px.
+    size = ("4.4vh" if H > 8 else "7.5vh") if stage.present else "30px"
     with stage.visual:
         if stage.present:
             st.markdown(f"Score **{g.score}** · moves **{g.moves}** · groups you can remove **{len(legal)}** · "
@@ -222,7 +223,7 @@ def render(key_prefix: str = "bubble_play", stage=None, **options: str) -> None:
         getattr(st, kind)(msg)
         if not legal:
             st.info("Game over. Pick a seed and press **New game** to play again (or Undo).")
-        _board_css(kp, g.board, labels, H, px)
+        _board_css(kp, g.board, labels, H, size)
         with st.container(key=f"{kp}_board"):
             for v in range(H - 1, -1, -1):                 # top screen row first
                 with st.container(horizontal=True, gap=None):
