@@ -364,7 +364,7 @@ def _live(kp, sg, budget):
     b3.button("Reset", key=f"{kp}_lreset", on_click=reset, help="New network (scratch or checkpoint) from the seed.")
     if st.session_state.get(f"{kp}_lerr"):
         sg.visual.error(st.session_state[f"{kp}_lerr"])
-    chart_px = sg.height(max(300, budget - 60), 340)
+    chart_px = sg.height(max(300, budget - 100), 340)  # room for a 'waiting for a slot' line under it
 
     @st.fragment(run_every=1.5 if running else None)
     def trainer():
@@ -475,7 +475,8 @@ def _features(kp, size, seed, sg, budget):
                                  showscale=False, xgap=1, ygap=1), row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(height=sg.height(budget - 30, 520 if size == "full" else 380), margin=dict(l=5, r=5, t=30, b=5),
+    fig.update_layout(height=sg.height(budget - 30, 520 if size == "full" else 380),
+                      margin=dict(l=5, r=5, t=55 if present else 30, b=5),
                       title="9 feature planes (blue = 1)" if present else
                       "9 feature planes (blue = 1): colour identity is thrown away")
     fig.update_annotations(font_size=13 if present else 11)
