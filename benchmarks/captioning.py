@@ -57,7 +57,7 @@ def main():
     refs = [ts.refs(i) for i in range(len(ts))]
     out, slowest = {}, 0.0
     for name in shipped.ALL:
-        model, vocab, ent = shipped.load_decoder(name)
+        model, vocab, ent = shipped.load_decoder(name, device="cpu")
         ev = infer.evaluate(model, vocab, ts.pooled, ts.regions, refs)
         key = "blind" if name == "blind" else name
         out[f"bleu4_{key}"] = round(ev["bleu4"], 4)

@@ -44,11 +44,11 @@ def main():
     _, _, val = corpus()
     losses = {}
     for e in entries[-2:]:                      # the best is one of the last ones; earlier are far worse
-        model, _, _ = load_checkpoint(artefacts.path_of(e))
+        model, _, _ = load_checkpoint(artefacts.path_of(e), device="cpu")
         losses[e["name"]] = full_val_loss(model, val)
     best = min(losses, key=losses.get)
     print(f"best_val_loss {losses[best]:.4f} nats/char  # {best}, full validation split")
-    model, vocab, _ = load_checkpoint(artefacts.path_of(entries[-1]))
+    model, vocab, _ = load_checkpoint(artefacts.path_of(entries[-1]), device="cpu")
     list(sample(model, vocab, "HAMLET\n", length=50, seed=0))           # warm-up
     t = time.perf_counter()
     n = len("".join(sample(model, vocab, "HAMLET\n", length=2000, temperature=0.8, seed=0)))

@@ -46,12 +46,12 @@ def timings():
     threads = set_threads("shared_model")
     print(f"# {describe(torch.device('cpu'))}, os.cpu_count()={os.cpu_count()}, "
           f"load average {os.getloadavg()[0]:.1f} at start", flush=True)
-    clf = load_classifier()
+    clf = load_classifier("cpu")
     line("classify_ms", round(time_per_image(clf, torch.device("cpu"), 10), 1), "ms")
     dev = pick_device()
     if dev.type != "cpu":
-        line("classify_ms_gpu", round(time_per_image(load_classifier().to(dev), dev, 10), 2), "ms")
-    net = load_inception()
+        line("classify_ms_gpu", round(time_per_image(load_classifier(dev), dev, 10), 2), "ms")
+    net = load_inception("cpu")
     line("features_ms", round(time_features(net, 5), 1), "ms")
     cat = sample("cat (Chelsea)")  # 300×451
     t0 = time.perf_counter()
