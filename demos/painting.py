@@ -275,7 +275,7 @@ def render(key_prefix: str = "painting", stage=None, **options: str) -> None:
                            f"image MSE **{mse:.4f}** after {secs:.1f} s")
         st.session_state[shown_key] = kept
 
-    chart_px = stage.height(250 if two else 300, 330)
+    chart_px = stage.height(236 if two else 300, 330)
 
     # The loss chart redraws once a second in its own fragment: re-rendering Plotly every preview tick
     # would cost the browser more than painting the image.
