@@ -14,7 +14,7 @@ from playwright.sync_api import Page
 from deck.diagram_check import MIN_TEXT_PX, diagram_slides, measure_slide, smallest
 from deck.nav import slide_url
 from deck.parser import load_deck
-from deck.rehearse import wait_run_after
+from deck.rehearse import wait_run_after, wait_settled
 
 ROOT = Path(__file__).resolve().parents[2]
 DECK = load_deck(os.environ.get("DECK_SLIDES_DIR", ROOT / "slides"))
@@ -78,6 +78,13 @@ def test_phone_no_sideways_scroll_and_next_in_view(browser, deck_url, shots, sli
         page.wait_for_selector(".st-key-deck_next button >> visible=true", timeout=30000)
         page.locator("[data-testid='stMain'] h2", has_text=slide.title).first.wait_for(timeout=30000)
         assert wait_run_after(page, 0, 90), f"{slide.source}: the slide's run did not finish"
+        # the run has ended; let the page finish drawing it (no stale element, no loading placeholder)
+        wait_settled(page, 20)
+        try:
+            page.wait_for_function("!document.querySelector('[data-testid=\"stMain\"] [data-testid=\"stSkeleton\"]')",
+                                   timeout=20000)
+        except Exception:
+            pass  # measured as it is; the assertions below say what is wrong
         page.wait_for_timeout(300)
         r = page.evaluate(PHONE_JS)
         out = shots / "phone"
