@@ -122,7 +122,7 @@ case "$cmd" in
   start)
     install start
     if [ -s packages.txt ]; then
-      system_packages "the words-vs-junk slide has no dictionary" $(cat packages.txt)
+      system_packages "the words-vs-junk slide has no dictionary and audience pages draw diagrams as source" $(cat packages.txt)
     fi
     exec .venv/bin/python -m streamlit run streamlit_app.py --server.port=8501 "$@"
     ;;
