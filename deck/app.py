@@ -204,13 +204,15 @@ def main() -> None:
     for text in (room_notice, notice):
         if text:
             st.warning(text, icon="🧭")
-    if role == "presenter":
-        rooms.drive_room(room_id, params.get("key", ""), pos.talk.id, pos.index)
+    if role == "presenter":  # the room moves, and its audience pages hear of it once (deck/follow.py)
+        follow.drive(room_id, params.get("key", ""), pos)
     channel = st.session_state.setdefault("deck_channel", live.new_channel())
     live.publish(channel, pos.talk.id, pos.index)
 
     st.html(client.BASE_CSS + (client.PRESENT_CSS if present else ""))
     st.html(client.KEYS_JS, unsafe_allow_javascript=True)
+    if role == "presenter":  # the room's socket: laser pointer (L) and the push route's check
+        st.html(client.ROOM_JS, unsafe_allow_javascript=True)
     if not present:
         render_sidebar(deck, pos)
         follow.render_presenter_panel(pos.talk.id, pos.index, room_id, role)

@@ -135,3 +135,112 @@ PRESENT_CSS = """
 [data-testid="stMain"] .stMarkdown pre code { font-size: clamp(0.8rem, 1.1vw, 1.15rem); line-height: 1.3; }
 </style>
 """ + PRESENT_DIAGRAM_CSS
+
+# The presenter's side of a live room (only on the page holding the room's key; see deck/follow.py).
+# It opens its own socket to /room/<id>/presenter and sends the key in the first message (never in a
+# URL followers see), which also shows that this host passes the push routes through: the panel's
+# mode line then says "live push"; if the socket cannot get through it says "fallback polling".
+# Holding L shows a laser pointer: a red dot follows the mouse on this page and on every follower
+# (coordinates normalised to the slide's area, at most ~20 messages a second).
+ROOM_JS = """
+<script>
+(function () {
+  var q = new URLSearchParams(location.search);
+  var room = q.get('room') || '', key = q.get('key') || '';
+  if (!room || !key) { return; }
+  if (window.__deckRoom === room) { return; }
+  window.__deckRoom = room;
+  window.__deckRoomMode = 'checking';
+  var ws = null, ready = false, failures = 0, on = false, last = 0, timer = null, pendingXY = null;
+  var dot = document.createElement('div');
+  dot.className = 'deck-laser';
+  dot.style.cssText = 'position:fixed;width:18px;height:18px;margin:-9px 0 0 -9px;border-radius:50%;' +
+    'background:rgba(230,20,20,0.85);box-shadow:0 0 10px 4px rgba(255,40,40,0.55);pointer-events:none;' +
+    'z-index:100000;display:none;';
+  document.body.appendChild(dot);
+  function showMode() {
+    var live = window.__deckRoomMode === 'push';
+    var els = document.querySelectorAll('.deck-room-mode');
+    for (var i = 0; i < els.length; i++) {
+      var t = live ? 'Mode: \\ud83d\\udfe2 live push' :
+        (window.__deckRoomMode === 'checking' ? 'Mode: checking the push route\\u2026' :
+         'Mode: \\ud83d\\udfe0 fallback polling (share the ?room= link)');
+      if (els[i].textContent !== t) { els[i].textContent = t; }
+    }
+    var n = document.querySelectorAll('.deck-room-followers');
+    for (var j = 0; j < n.length; j++) {
+      if (typeof window.__deckRoomFollowers === 'number' && n[j].textContent !== String(window.__deckRoomFollowers)) {
+        n[j].textContent = String(window.__deckRoomFollowers);
+      }
+    }
+  }
+  setInterval(showMode, 1000);
+  function base() { return location.href.split(/[?#]/)[0].replace(/[^\\/]*$/, ''); }
+  function connect() {
+    var url = new URL('room/' + encodeURIComponent(room) + '/presenter', base());
+    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    try { ws = new WebSocket(url.href); } catch (e) { ws = null; retry(); return; }
+    ws.onopen = function () { ws.send(JSON.stringify({type: 'hello', key: key})); };
+    ws.onmessage = function (ev) {
+      var m; try { m = JSON.parse(ev.data); } catch (e) { return; }
+      if (m.type === 'welcome' || m.type === 'pong') {
+        ready = true; failures = 0; window.__deckRoomMode = 'push';
+        if (typeof m.followers === 'number') { window.__deckRoomFollowers = m.followers; }
+        showMode();
+      }
+    };
+    ws.onclose = function (ev) {
+      ws = null; ready = false;
+      if (ev.code === 4403 || ev.code === 4404) { window.__deckRoomMode = 'fallback'; showMode(); return; }
+      retry();
+    };
+  }
+  function retry() {
+    failures += 1;
+    if (failures >= 2) { window.__deckRoomMode = 'fallback'; showMode(); }
+    setTimeout(connect, Math.min(15000, 1000 * Math.pow(2, Math.min(failures, 4))));
+  }
+  setInterval(function () { if (ws && ready) { ws.send('{"type":"ping"}'); } }, 10000);
+  function send(obj) { if (ws && ready) { ws.send(JSON.stringify(obj)); } }
+  function area() {
+    var el = document.querySelector('[data-testid="stMainBlockContainer"]') || document.body;
+    return el.getBoundingClientRect();
+  }
+  function flush() {
+    timer = null;
+    if (!pendingXY) { return; }
+    last = Date.now();
+    send({type: 'pointer', x: pendingXY[0], y: pendingXY[1]});
+    pendingXY = null;
+  }
+  function typing(t) {
+    var tag = (t && t.tagName || '').toLowerCase();
+    return tag === 'input' || tag === 'textarea' || tag === 'select' || (t && t.isContentEditable);
+  }
+  document.addEventListener('keydown', function (e) {
+    if ((e.key === 'l' || e.key === 'L') && !e.altKey && !e.ctrlKey && !e.metaKey && !typing(e.target)) {
+      e.preventDefault();
+      if (!on) { on = true; document.documentElement.style.cursor = 'none'; }
+    }
+  }, true);
+  function off() {
+    if (!on) { return; }
+    on = false; dot.style.display = 'none'; document.documentElement.style.cursor = '';
+    pendingXY = null; send({type: 'pointer', off: true});
+  }
+  document.addEventListener('keyup', function (e) { if (e.key === 'l' || e.key === 'L') { off(); } }, true);
+  window.addEventListener('blur', off);
+  document.addEventListener('mousemove', function (e) {
+    if (!on) { return; }
+    dot.style.left = e.clientX + 'px'; dot.style.top = e.clientY + 'px'; dot.style.display = 'block';
+    var r = area();
+    var x = Math.min(1, Math.max(0, (e.clientX - r.left) / Math.max(1, r.width)));
+    var y = Math.min(1, Math.max(0, (e.clientY - r.top) / Math.max(1, r.height)));
+    pendingXY = [Math.round(x * 10000) / 10000, Math.round(y * 10000) / 10000];
+    var wait = 50 - (Date.now() - last);
+    if (wait <= 0) { flush(); } else if (!timer) { timer = setTimeout(flush, wait); }
+  }, true);
+  connect();
+})();
+</script>
+"""

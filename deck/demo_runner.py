@@ -100,6 +100,8 @@ def run_demo(st, segment: Segment, slide: Slide, occurrence: int, stage=None) ->
     try:
         plotly_ready()
         module = importlib.import_module(f"demos.{name}")
+        if st.session_state.get("deck_follower") and "autostart" in getattr(module, "OPTIONS", {}):
+            opts["autostart"] = "0"  # a follower of a live room starts a demo with its own Play (deck/follow.py)
         if stage is not None and "stage" in inspect.signature(module.render).parameters:
             module.render(key_prefix=prefix, stage=stage, **opts)
         else:

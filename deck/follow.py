@@ -1,19 +1,38 @@
-"""Audience follow mode (like reveal.js multiplex): attendees' browsers follow the presenter.
+"""Audience follow mode: attendees' browsers follow the presenter.
 
-The presenter opens a live room and gets two links: a presenter link carrying the room's secret key
-(``?room=<id>&key=<secret>``) and an audience link with the room id only (``?room=<id>``). The deck
-window holding the key drives the room; every other window of the room follows it within about half
-a second, may browse freely, and has a "Back to live" button. The key is never shown to, or sent
-to, an audience page.
+The presenter opens a live room and gets links: a presenter link carrying the room's secret key
+(``?room=<id>&key=<secret>``) and an audience link with the room id only. Two ways to follow:
+
+* **live push** (the normal path): the audience link is ``/room/<id>``, a plain page served by the deck's
+  own server (``deck/routes.py``, ``deck/audience.py``) that costs nothing between moves; the
+  presenter's run publishes each move ONCE (:func:`drive`, rendered by ``deck/static_render.py`` on a
+  background thread and sent by ``deck/hub.py``), and the presenter's page sends its laser pointer
+  over its own socket (``deck/client.py``).
+* **fallback polling**, where a host does not pass those routes through: the audience link is
+  ``?room=<id>`` and every audience window is a full deck session whose fragment polls the room
+  (:func:`render_audience_bar`); the poll backs off as the room grows (at most about
+  :data:`MAX_POLLS_PER_S` polls a second in all) and demos do not start by themselves for followers.
+
+The presenter's panel says which mode is live. The key is never shown to, or sent to, an audience page.
 """
 from __future__ import annotations
 
+import html
+import logging
+import secrets
+import threading
+
 import streamlit as st
 
-from . import rooms
+from . import hub, nav, rooms, static_render
 from .moves import request_move
+from .parser import Slide
 
 FOLLOW_POLL_S = 0.3
+MAX_POLL_S = 3.0
+MAX_POLLS_PER_S = 60.0
+PUSH_FRESH_S = 30.0
+_LOG = logging.getLogger(__name__)
 
 
 def role(params) -> tuple[str, str, str]:
@@ -38,13 +57,119 @@ def set_following(value: bool) -> None:
     st.session_state["deck_following"] = value
 
 
+# ------------------------------------------------------------------------------------------------
+# Publishing the presenter's moves (push path)
+
+
+class _Publisher:
+    """One background thread renders slides to HTML and broadcasts them, so the presenter's run only
+    records the move. Per room only the latest move waits; between moves it pre-renders the talk."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._pending: dict[str, tuple[Slide, int, list[Slide]]] = {}
+        self._warm: list[Slide] = []
+        self._warmed: set[str] = set()
+        self._thread: threading.Thread | None = None
+
+    def publish(self, room_id: str, slide: Slide, count: int, talk_slides: list[Slide]) -> None:
+        with self._lock:
+            self._pending[room_id] = (slide, count, talk_slides)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="deck-room-publisher", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(timeout=5.0)
+            self._wake.clear()
+            while True:
+                with self._lock:
+                    if self._pending:
+                        room_id = next(iter(self._pending))
+                        job = self._pending.pop(room_id)
+                    else:
+                        job = None
+                if job is not None:
+                    slide, count, talk_slides = job
+                    hub.broadcast(room_id, slide_message(slide, count))
+                    if talk_slides and slide.talk_id not in self._warmed:
+                        self._warmed.add(slide.talk_id)
+                        self._warm = list(talk_slides)
+                    continue
+                if not self._warm:
+                    break
+                one = self._warm.pop(0)  # pre-render one slide of the talk, then look for moves again
+                try:
+                    static_render.slide_html(one)
+                except Exception:
+                    pass
+
+
+_PUBLISHER = _Publisher()
+
+
+def slide_message(slide: Slide, count: int) -> dict:
+    """The ``slide`` message for followers: the slide as HTML from the deck's renderer (its title only,
+    escaped, if the renderer fails), where it is, and the link that opens it in a full deck session."""
+    try:
+        body = static_render.slide_html(slide)
+    except Exception:
+        _LOG.exception("could not render %s for the room", slide.source)
+        body = f'<section class="deck-slide"><h2 class="deck-title">{html.escape(slide.title)}</h2></section>'
+    return {"type": "slide", "talk": slide.talk_id, "index": slide.index, "count": count,
+            "title": slide.title, "url": "../" + nav.slide_url(slide), "html": body}
+
+
+def drive(room_id: str, key: str, pos: nav.Position) -> None:
+    """The presenter's run: move the room (key checked) and publish the move once if it changed."""
+    moved = rooms.drive(room_id, key, pos.talk.id, pos.index)
+    if moved is None:
+        return
+    shown = hub.latest(room_id, "slide") if not moved else None
+    if moved or shown is None or (shown.get("talk"), shown.get("index")) != (pos.talk.id, pos.index):
+        _PUBLISHER.publish(room_id, pos.slide, pos.count, pos.talk.slides)
+
+
+
+# ------------------------------------------------------------------------------------------------
+# Streamlit side
+
+
 def _open_room(talk_id: str, index: int) -> None:
     room_id, key = rooms.open_room(talk_id, index)
     st.session_state["deck_new_room"] = (room_id, key)
 
 
+def _end_room(room_id: str, key: str) -> None:
+    if rooms.end_room(room_id, key):
+        st.session_state["deck_room_ended"] = True
+        st.query_params.pop("room", None)
+        st.query_params.pop("key", None)
+
+
 def _back_to_live() -> None:
     set_following(True)
+
+
+def push_live(room_id: str) -> bool:
+    """Whether the push path is reachable here: the presenter's page got through to its route lately."""
+    return hub.presenter_connected(room_id, PUSH_FRESH_S)
+
+
+def audience_url(room_id: str) -> str:
+    """The push path's audience link, absolute when the page's address is known."""
+    base = ""
+    try:
+        base = st.context.url or ""
+    except Exception:
+        base = ""
+    base = base.split("?", 1)[0].split("#", 1)[0]
+    if base and not base.endswith("/"):
+        base = base.rsplit("/", 1)[0] + "/"
+    return f"{base}room/{room_id}"
 
 
 def render_presenter_panel(talk_id: str, index: int, room_id: str, role_name: str) -> None:
@@ -52,28 +177,50 @@ def render_presenter_panel(talk_id: str, index: int, room_id: str, role_name: st
     with st.sidebar.expander("Audience follow mode", expanded=bool(room_id and role_name == "presenter")):
         if role_name == "presenter":
             key = st.query_params.get("key", "")
-            st.caption("Audience link — share it (screen, QR, chat); it carries no key:")
+            live = push_live(room_id)
+            mode = ("🟢 live push" if live else "🟠 fallback polling (checking the push route…)")
+            st.markdown(f"<span class='deck-room-mode'>Mode: {html.escape(mode)}</span> · "
+                        f"<span class='deck-room-followers'>{hub.follower_count(room_id)}</span> following live",
+                        unsafe_allow_html=True)
+            st.caption("Audience link (live push) — share it (screen, QR, chat); it carries no key:")
+            st.code(audience_url(room_id), language=None)
+            st.caption("If that page cannot connect, phones switch by themselves to the slower link:")
             st.code(f"?room={room_id}", language=None)
             st.caption("Your presenter link — keep it private; it drives the room:")
             st.code(f"?room={room_id}&key={key}", language=None)
+            st.caption("Hold L to show a laser pointer on the projector and every phone.")
+            st.button("End the live room", key="deck_room_end", on_click=_end_room, args=(room_id, key),
+                      width="stretch")
         elif role_name == "audience":
             st.caption("You are following a live room.")
         else:
+            if st.session_state.pop("deck_room_ended", False):
+                st.caption("The live room has ended.")
             st.button("Start a live room", key="deck_room_open", on_click=_open_room, args=(talk_id, index),
                       help="Attendees' browsers will follow your slides live.", width="stretch")
 
 
+def poll_interval(pollers: int) -> float:
+    """Seconds between polls of one fallback follower: 0.3 s in a small room, longer as it grows, so the
+    whole room polls about :data:`MAX_POLLS_PER_S` times a second at most (never beyond 3 s)."""
+    return min(MAX_POLL_S, max(FOLLOW_POLL_S, pollers / MAX_POLLS_PER_S))
+
+
 def render_audience_bar(room_id: str, talk_id: str, index: int) -> None:
-    """Status line plus the polling fragment that moves a following window."""
+    """Status line plus the polling fragment that moves a following window (the fallback path)."""
+    st.session_state["deck_follower"] = True  # demos wait for this window's own Play (deck/demo_runner.py)
     if following():
         st.caption("🔴 Following the presenter live")
     else:
         with st.container(horizontal=True, vertical_alignment="center"):
             st.caption("You are browsing on your own.")
             st.button("Back to live", key="deck_back_to_live", on_click=_back_to_live, type="primary")
+    session = st.session_state.setdefault("deck_poller_id", secrets.token_hex(8))
+    interval = poll_interval(rooms.note_poller(room_id, session))
 
-    @st.fragment(run_every=FOLLOW_POLL_S)
+    @st.fragment(run_every=interval)
     def poll() -> None:
+        rooms.note_poller(room_id, session)
         where = rooms.room_position(room_id)
         if where is None or not following():
             return

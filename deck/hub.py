@@ -27,6 +27,8 @@ import threading
 import time
 from typing import Any, Callable
 
+from . import rooms
+
 _LOG = logging.getLogger(__name__)
 
 MAX_INBOUND_BYTES = 2048          # a follower's message over this is dropped unread
@@ -282,3 +284,6 @@ def _fan_out(room_id: str, kind: str, text: str) -> None:
 def _close_room(room_id: str) -> None:
     for follower in list(_CONNS.get(room_id, ())):
         follower.push("end", json.dumps({"type": "end"}))
+
+
+rooms.on_end(end)  # a room ended by its key or by time: its audience pages hear of it
