@@ -345,6 +345,8 @@ _HREF = re.compile(r"\s(?:xlink:)?href=(\"[^\"]*\"|'[^']*')")
 _ON_ATTR = re.compile(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*')", re.I)
 _ID_ATTR = re.compile(r"\bid=\"([^\"]*)\"")
 _URL_REF = re.compile(r"url\(#([^)]*)\)")
+_SVG_SIZE = re.compile(r'<svg\s+width="([\d.]+)pt"\s+height="([\d.]+)pt"')
+DOT_POINTS_PER_EM = 15.0  # a 14 pt label shows a little smaller than the slide's text
 
 
 def dot_binary() -> str | None:
@@ -367,8 +369,16 @@ def _clean_svg(svg: str, prefix: str) -> str:
     svg = _ON_ATTR.sub("", svg)
     svg = _ID_ATTR.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
     svg = _URL_REF.sub(lambda m: f"url(#{prefix}-{m.group(1)})", svg)
+    svg = _SVG_SIZE.sub(_size_in_em, svg, count=1)
     svg = svg.replace("<svg ", '<svg role="img" ', 1)
     return svg.strip()
+
+
+def _size_in_em(match: re.Match) -> str:
+    """Graphviz sizes a drawing in points, its labels 14 pt by default: sized in em instead, a label
+    drawn at the default size shows at about the slide's text size on any screen (CSS caps the width)."""
+    width, height = float(match.group(1)), float(match.group(2))
+    return f'<svg width="{width / DOT_POINTS_PER_EM:.2f}em" height="{height / DOT_POINTS_PER_EM:.2f}em"'
 
 
 def dot_svg(source: str) -> str:
