@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import client, follow, live, nav, rooms
+from . import client, follow, live, mirror, nav, polls, rooms
 from .demo_runner import run_demo, settle_imports, takes_stage
 from .moves import (PRESS_KEY, apply_presses, count_presses_so_far, jump_from_select, mark_done, move, pending_move, set_position,
                     step, toggle_present)
@@ -206,6 +206,7 @@ def main() -> None:
             st.warning(text, icon="🧭")
     if role == "presenter":  # the room moves, and its audience pages hear of it once (deck/follow.py)
         follow.drive(room_id, params.get("key", ""), pos)
+    mirror.attach(st.session_state, room_id, role, pos.talk.id, pos.index)  # the demo's output -> the room
     channel = st.session_state.setdefault("deck_channel", live.new_channel())
     live.publish(channel, pos.talk.id, pos.index)
 
@@ -216,6 +217,8 @@ def main() -> None:
     if not present:
         render_sidebar(deck, pos)
         follow.render_presenter_panel(pos.talk.id, pos.index, room_id, role)
+        if role == "presenter":  # QR code of the audience link, polls on this slide's demo
+            polls.render_panel(room_id, pos.slide)
     if role == "audience":
         follow.render_audience_bar(room_id, pos.talk.id, pos.index)
     # The slide's box comes first on the page, but the navigation below it is drawn before the

@@ -17,6 +17,7 @@ import time
 
 import streamlit as st
 
+from demos.kit import mirror
 from demos.kit.fair_share import CLICK_WAIT_S, RUN_SECONDS, live_tick, memo
 from demos.kit.options import choice, declare, text
 
@@ -87,7 +88,7 @@ def _compare(size, seed0, n):
 def _replay(kp, size, player, seed, play_key, sg, budget):
     """Replay on stage ``sg``: board, scrubber and read-out in the visual (``budget`` px tall in present
     mode), Record / Step / Play in the controls, board size, player, seed and speed in more."""
-    from demos.bubble_play import board_figure, own_game, parse_seed
+    from demos.bubble_play import COLOURS, board_figure, own_game, parse_seed
 
     with sg.more:
         c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
@@ -165,6 +166,8 @@ def _replay(kp, size, player, seed, play_key, sg, budget):
             chosen = t["moves"][t["chosen"]] if t["chosen"] is not None else None
             left, right = st.columns([3, 2])
             title = f"move {i} of {T}" + (" (final board)" if chosen is None else "")
+            mirror.publish(kp, image=lambda: mirror.grid_picture(t["board"].T[::-1, ::-1], COLOURS, 24),
+                           text=f"{title} · score {t['score']}", data={"move": i, "moves": T, "score": t["score"]})
             H = t["board"].shape[1]
             # Present mode: cells sized so board + scrubber fit ``budget`` px; elsewhere the default size.
             cell = min(44, (budget - 170) // H) if sg.present else None

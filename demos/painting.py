@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 
+from demos.kit import mirror
 from demos.kit.options import choice, declare, flag, integer, number
 from demos.kit.palette import OKABE_ITO
 from demos.kit.fair_share import CLICK_WAIT_S, live_tick, memo, training_slot
@@ -40,6 +41,8 @@ def _config_options(pre: str, preset: str) -> dict:
 OPTIONS = declare(image=choice(IMAGES, "chelsea"), compare=flag(False), seed=integer(0, 0, 10_000),
                   autostart=flag(True), max_seconds=number(60.0, 1.0, 3600.0),
                   **_config_options("", "deep"), **_config_options("b_", "wider"))
+# What a live room can vote on (deck/polls.py): widget key suffix -> (question, choices) of painter A.
+POLLS = {"A_preset": ("Which network should paint?", _presets), "A_mode": ("Which training?", list(MODES))}
 
 
 def _cached_sample(name: str):
@@ -274,6 +277,9 @@ def render(key_prefix: str = "painting", stage=None, **options: str) -> None:
             where.markdown(f"**{p.iterations:,}** iterations · **{rate}** samples/s · "
                            f"image MSE **{mse:.4f}** after {secs:.1f} s")
         st.session_state[shown_key] = kept
+        # a live room's audience pages see the first painter's picture as painted (no-op outside a room)
+        mirror.publish(kp, image=kept[id(plist[0])][2], text=f"{labels[0]} · {plist[0].iterations:,} iterations",
+                       data={"iterations": plist[0].iterations, "mse": plist[0].history[-1][3]})
 
     chart_px = stage.height(236 if two else 300, 330)
 

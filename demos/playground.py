@@ -21,6 +21,7 @@ import time
 from urllib.parse import urlencode
 
 from deck.demo_runner import slide_place
+from demos.kit import mirror
 from demos.kit.options import choice, declare, flag, integer, nearest, text
 from demos.kit.palette import OKABE_ITO
 from demos.kit.fair_share import CLICK_WAIT_S, live_tick, memo, training_slot
@@ -49,6 +50,10 @@ OPTIONS = declare(data=choice(_datasets, "circle"), noise=integer(0, 0, 50), spl
                   lr=nearest(LR_CHOICES, 0.03), l2=nearest(L2_CHOICES, 0.0), batch=integer(10, 1, 30),
                   seed=integer(0, 0, 9999), hide=text(""), autostart=flag(True), max_epochs=integer(3000, 1, 100_000),
                   url=flag(True))
+# What a live room can vote on (deck/polls.py): widget key suffix -> (question, choices); "Apply the winner"
+# sets the widget ``<key_prefix>_<suffix>`` in the presenter's session.
+POLLS = {"lr": ("Which learning rate?", [0.003, 0.03, 0.3]),
+         "act": ("Which activation?", ["tanh", "relu", "sigmoid"])}
 
 
 def url_prefix(key_prefix: str) -> str:
@@ -119,6 +124,27 @@ def network_picture(run, n: int = 40, thumb: int = 46):
     buf = io.BytesIO()
     canvas.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def boundary_picture(run, n: int = 64, scale: int = 4):
+    """The decision map as an RGB array (n·scale px square, y up) with the training points as dots: what a
+    live room's audience pages show of this demo (``demos/kit/mirror.py``). About a millisecond: the
+    colours come from a 256-entry table, not :func:`colourise` per pixel."""
+    import numpy as np
+
+    xs, _, _, out = run.grid_outputs(n)
+    lut = colourise(np.linspace(-1.0, 1.0, 256, dtype=np.float32))
+    img = lut[np.clip(out[::-1] * 255.0, 0, 255).astype(np.uint8)]
+    img = np.repeat(np.repeat(img, scale, 0), scale, 1)
+    size, span = n * scale, float(xs[-1] - xs[0])
+    px = np.clip(((run.train_pts[:, 0] - xs[0]) / span * (size - 1)).round().astype(int), 2, size - 3)
+    py = np.clip(((xs[-1] - run.train_pts[:, 1]) / span * (size - 1)).round().astype(int), 2, size - 3)
+    dots = np.where((run.train_y == 1)[:, None], np.array(BLUE), np.array(ORANGE))
+    for r, colour in ((2, (60, 60, 60)), (1, dots)):  # a dark ring round each training point's class colour
+        for dy in range(-r, r + 1):
+            for dx in range(-r, r + 1):
+                img[py + dy, px + dx] = colour
+    return img
 
 
 def boundary_figure(run, discretize: bool = False, height: int = 380):
@@ -333,6 +359,10 @@ def render(key_prefix: str = "playground", stage=None, **options: str) -> None:
         store = st.session_state.setdefault(f"{kp}_memo", {})
         version = (r.epoch, len(r.history))
         ep, tr, te = r.history[-1]
+        mirror.publish(kp, image=lambda: memo(store, "mirror", r, version, lambda: boundary_picture(r)),
+                       text=f"epoch {ep:,} · train loss {tr:.3f} · test loss {te:.3f}",
+                       data=lambda: {"epoch": ep, "loss": mirror.thin([[e, round(a, 4), round(b, 4)]
+                                                                     for e, a, b in r.history])})
         left, right = st.columns([1.25, 1])
         with left:
             if present:
