@@ -38,7 +38,7 @@ LIVE_LINE = "live on the presenter's screen"
 
 PAGE_CSS = """
 :root { --deck-accent: #0072B2; --deck-ink: #1f2328; --deck-muted: #57606a; --deck-panel: #f4f6f8; }
-.deck-slide { box-sizing: border-box; max-width: 1100px; margin: 0 auto; padding: 0.6em 1em 1em;
+.deck-slide { box-sizing: border-box; max-width: 1200px; margin: 0 auto; padding: 0.6em 1em 1em;
   color: var(--deck-ink); background: #fff; font-family: system-ui, -apple-system, "Segoe UI", Roboto,
   "Helvetica Neue", Arial, sans-serif; font-size: clamp(17px, 1.2vw + 9px, 30px); line-height: 1.45;
   overflow-wrap: break-word; }
@@ -64,7 +64,7 @@ PAGE_CSS = """
   vertical-align: top; }
 .deck-slide th { background: var(--deck-panel); }
 .deck-slide img { max-width: 100%; height: auto; }
-.deck-slide .deck-diagram { margin: 0.6em 0; text-align: center; }
+.deck-slide .deck-diagram { margin: 0.6em 0; text-align: center; overflow-x: auto; max-width: 100%; }
 .deck-slide .deck-diagram svg { max-width: 100%; height: auto; max-height: 70vh; }
 .deck-slide .deck-diagram.deck-fallback { text-align: left; }
 .deck-slide .deck-note { font-size: 0.75em; color: var(--deck-muted); margin: 0.2em 0; }
@@ -93,6 +93,7 @@ PAGE_CSS = """
   .deck-slide { padding: 0.4em 0.7em 0.8em; }
   .deck-slide h2.deck-title { font-size: 1.35em; }
   .deck-slide .deck-diagram svg, .deck-slide figure.deck-demo img { max-height: none; }
+  .deck-slide pre, .deck-slide pre code { white-space: pre-wrap; overflow-wrap: anywhere; }
 }
 @media print {
   .deck-slide { font-size: 14pt; max-width: none; }
@@ -346,7 +347,9 @@ _ON_ATTR = re.compile(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*')", re.I)
 _ID_ATTR = re.compile(r"\bid=\"([^\"]*)\"")
 _URL_REF = re.compile(r"url\(#([^)]*)\)")
 _SVG_SIZE = re.compile(r'<svg\s+width="([\d.]+)pt"\s+height="([\d.]+)pt"')
+_FONT_SIZE = re.compile(r'<text\b[^>]*\sfont-size="([\d.]+)"')
 DOT_POINTS_PER_EM = 15.0  # a 14 pt label shows a little smaller than the slide's text
+MIN_LABEL_PX = 12.0  # a diagram never shrinks further than this (its smallest label, CSS px)
 
 
 def dot_binary() -> str | None:
@@ -369,16 +372,25 @@ def _clean_svg(svg: str, prefix: str) -> str:
     svg = _ON_ATTR.sub("", svg)
     svg = _ID_ATTR.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
     svg = _URL_REF.sub(lambda m: f"url(#{prefix}-{m.group(1)})", svg)
-    svg = _SVG_SIZE.sub(_size_in_em, svg, count=1)
+    svg = _sized(svg)
     svg = svg.replace("<svg ", '<svg role="img" ', 1)
     return svg.strip()
 
 
-def _size_in_em(match: re.Match) -> str:
-    """Graphviz sizes a drawing in points, its labels 14 pt by default: sized in em instead, a label
-    drawn at the default size shows at about the slide's text size on any screen (CSS caps the width)."""
+def _sized(svg: str) -> str:
+    """Graphviz sizes a drawing in points, its labels 14 pt by default: sized in em instead, a label drawn
+    at the default size shows at about the slide's text size on any screen, and CSS shrinks a wide drawing
+    to the slide's width, but never below the width at which its smallest label is MIN_LABEL_PX (on a
+    phone such a drawing scrolls sideways in its box rather than shrinking to unreadable)."""
+    match = _SVG_SIZE.search(svg)
+    if not match:
+        return svg
     width, height = float(match.group(1)), float(match.group(2))
-    return f'<svg width="{width / DOT_POINTS_PER_EM:.2f}em" height="{height / DOT_POINTS_PER_EM:.2f}em"'
+    sizes = [float(v) for v in _FONT_SIZE.findall(svg)] or [14.0]
+    floor_px = MIN_LABEL_PX * width / max(1.0, min(sizes))
+    return (svg[:match.start()] + f'<svg width="{width / DOT_POINTS_PER_EM:.2f}em" '
+            f'height="{height / DOT_POINTS_PER_EM:.2f}em" style="min-width: {floor_px:.0f}px"'
+            + svg[match.end():])
 
 
 def dot_svg(source: str) -> str:
