@@ -159,12 +159,14 @@ class _Math:
 
     def raw_group(self) -> str:
         """The text of the next ``{...}`` (or the next token), unparsed."""
+        while (tok := self.peek()) is not None and tok[2]:
+            self.take()
         tok = self.peek()
         if tok is None:
             return ""
         if tok[3] != "{":
             self.take()
-            return tok[1] and "\\" + tok[1] or tok[1] or tok[2] or tok[3] or ""
+            return ("\\" + tok[0]) if tok[0] else (tok[1] or tok[2] or tok[3] or "")
         self.take()
         depth, parts = 1, []
         while (tok := self.take()) is not None:
@@ -340,6 +342,7 @@ _SVG_CACHE_MAX = 512
 _SVG_LOCK = threading.Lock()
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TITLE = re.compile(r"<title>.*?</title>\s*", re.S)
 _IMAGE = re.compile(r"<image\b[^>]*?(?:/>|>.*?</image>)", re.S)
 _SCRIPTISH = re.compile(r"<(script|foreignObject|iframe|object|embed)\b.*?</\1>", re.S | re.I)
 _HREF = re.compile(r"\s(?:xlink:)?href=(\"[^\"]*\"|'[^']*')")
@@ -366,6 +369,7 @@ def _clean_svg(svg: str, prefix: str) -> str:
     pictures or scripts, ids prefixed so that two diagrams never share one."""
     svg = _PROLOG.sub("", svg, count=1)
     svg = _COMMENT.sub("", svg)
+    svg = _TITLE.sub("", svg)  # node names ("%3", "n1") as tooltips: noise for a reader and a search
     svg = _SCRIPTISH.sub("", svg)
     svg = _IMAGE.sub("", svg)
     svg = _HREF.sub("", svg)
@@ -452,8 +456,9 @@ def demo_html(seg: Segment, still: bytes | None) -> str:
     attrs = f"class='deck-demo' data-demo='{html.escape(seg.demo, quote=True)}'"
     if still:
         src = f"data:{_image_mime(still)};base64,{base64.b64encode(still).decode('ascii')}"
-        return (f"<figure {attrs}><img src='{src}' alt='Live demo {name}: its picture on the presenter's "
-                f"screen'><figcaption>Live demo: <span class='deck-demo-name'>{name}</span></figcaption></figure>")
+        alt = html.escape(f"Live demo {demo_label(seg)}: its picture on the presenter's screen", quote=True)
+        return (f"<figure {attrs}><img src='{src}' alt=\"{alt}\"><figcaption>Live demo: "
+                f"<span class='deck-demo-name'>{name}</span></figcaption></figure>")
     return (f"<figure {attrs}><figcaption><span class='deck-demo-name'>Live demo: {name}</span><br>"
             f"{html.escape(LIVE_LINE)}</figcaption></figure>")
 

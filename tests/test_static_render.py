@@ -18,6 +18,19 @@ HAS_DOT = static_render.dot_binary() is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed (apt-get install graphviz)")
 
 
+def parsed_tags(text: str) -> list[tuple[str, dict]]:
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, dict(attrs)))
+
+    Tags().feed(text)
+    return found
+
+
 def make_slide(text: str, talk_id: str = "t", index: int = 0):
     """A slide through the deck's own parser, from the text between two '---' lines."""
     slide = parse_slide(list(enumerate(text.strip("\n").splitlines(), start=1)), Path("x.md"))
@@ -105,6 +118,7 @@ def test_diagram_svg_is_sanitised_and_ids_are_unique_per_diagram():
     out = static_render.dot_svg(src)
     assert "javascript" not in out and "href" not in out and "<image" not in out
     assert "<b>" not in out  # a label's text is escaped by Graphviz, not markup
+    assert "<title>" not in out  # node names as tooltips are noise for a search
     other = static_render.dot_svg("digraph { a -> b -> c }")
     ids = re.findall(r'id="([^"]+)"', out) + re.findall(r'id="([^"]+)"', other)
     assert ids and len(ids) == len(set(ids))
@@ -135,6 +149,9 @@ def test_demo_figure_without_and_with_a_still():
     with_still = slide_html(slide, still_png=png)
     assert f"src='data:image/png;base64,{base64.b64encode(png).decode()}'" in with_still
     assert with_still.count("<img") == 1  # the still belongs to the first demo; the second stays a placeholder
+    tags = parsed_tags(with_still)
+    img = next(attrs for tag, attrs in tags if tag == "img")
+    assert sorted(img) == ["alt", "src"] and "presenter's screen" in img["alt"]  # well-formed attributes
     jpeg = b"\xff\xd8\xff\xe0" + b"\0" * 20
     assert "data:image/jpeg;base64," in slide_html(slide, still_png=jpeg)
     with pytest.raises(ValueError, match="PNG, JPEG"):
