@@ -61,6 +61,8 @@ def broadcast(room_id: str, message: dict) -> None:
         raise ValueError("a room message is a dict with a string 'type'")
     if "key" in message:
         raise ValueError("a room message may not carry a 'key' field")
+    if message["type"] == "mirror" and "at" not in message:
+        message = {**message, "at": round(time.time(), 3)}  # server clock when sent: mirror lag is measurable
     text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
     if len(text) > MAX_OUTBOUND_BYTES:
         raise ValueError(f"room message too large ({len(text)} bytes > {MAX_OUTBOUND_BYTES})")
