@@ -14,7 +14,7 @@ import logging
 
 from demos.kit import mirror as kit_mirror
 
-from . import hub
+from . import hub, rooms
 
 _LOG = logging.getLogger(__name__)
 
@@ -40,3 +40,6 @@ def attach(session_state, room_id: str, role_name: str, talk_id: str, index: int
         kit_mirror.set_sink(session_state, sink_for(room_id, talk_id, index))
     else:
         kit_mirror.set_sink(session_state, None)
+
+
+rooms.on_end(kit_mirror.forget)  # a room that ended: drop its waiting update

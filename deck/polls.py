@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import hub
+from . import hub, rooms
 
 _LOG = logging.getLogger(__name__)
 
@@ -314,13 +314,16 @@ def apply_winner(session_state, room_id: str, poll_id: str) -> str:
 
 
 def forget(room_id: str) -> None:
-    """The room ended."""
+    """The room ended: its poll and its pending counts go."""
     with _LOCK:
         _POLLS.pop(room_id, None)
         _LAST_SENT.pop(room_id, None)
         timer = _TIMERS.pop(room_id, None)
     if timer is not None:
         timer.cancel()
+
+
+rooms.on_end(forget)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -342,8 +345,6 @@ def qr_png(text: str, scale: int = 6) -> bytes:
 
 def _is_key_holder(room_id: str) -> bool:
     import streamlit as st
-
-    from . import rooms
 
     return rooms.is_presenter(room_id, st.query_params.get("key", ""))
 
