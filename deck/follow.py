@@ -45,8 +45,17 @@ def role(params) -> tuple[str, str, str]:
     key = params.get("key") or ""
     if key and rooms.is_presenter(room_id, key):
         return room_id, "presenter", ""
+    _mark_follower()
     notice = "The key in this link is not valid; you are following the room as audience." if key else ""
     return room_id, "audience", notice
+
+
+def _mark_follower() -> None:
+    """This window follows a room as audience: its demos wait for its own Play (deck/demo_runner.py)."""
+    try:
+        st.session_state["deck_follower"] = True
+    except Exception:  # called outside a Streamlit run
+        pass
 
 
 def following() -> bool:
@@ -109,6 +118,8 @@ class _Publisher:
 
 
 _PUBLISHER = _Publisher()
+_PUBLISHED: dict[str, tuple[str, int]] = {}  # room id -> the slide last published to it
+_PUBLISHED_LOCK = threading.Lock()
 
 
 def slide_message(slide: Slide, count: int) -> dict:
@@ -128,9 +139,14 @@ def drive(room_id: str, key: str, pos: nav.Position) -> None:
     moved = rooms.drive(room_id, key, pos.talk.id, pos.index)
     if moved is None:
         return
-    shown = hub.latest(room_id, "slide") if not moved else None
-    if moved or shown is None or (shown.get("talk"), shown.get("index")) != (pos.talk.id, pos.index):
-        _PUBLISHER.publish(room_id, pos.slide, pos.count, pos.talk.slides)
+    where = (pos.talk.id, pos.index)
+    with _PUBLISHED_LOCK:
+        if not moved and _PUBLISHED.get(room_id) == where:
+            return
+        _PUBLISHED[room_id] = where
+        if len(_PUBLISHED) > 4 * rooms.MAX_ROOMS:
+            _PUBLISHED.pop(next(iter(_PUBLISHED)))
+    _PUBLISHER.publish(room_id, pos.slide, pos.count, pos.talk.slides)
 
 
 
@@ -208,7 +224,6 @@ def poll_interval(pollers: int) -> float:
 
 def render_audience_bar(room_id: str, talk_id: str, index: int) -> None:
     """Status line plus the polling fragment that moves a following window (the fallback path)."""
-    st.session_state["deck_follower"] = True  # demos wait for this window's own Play (deck/demo_runner.py)
     if following():
         st.caption("🔴 Following the presenter live")
     else:

@@ -178,8 +178,9 @@ class RateLimit:
 class Follower:
     """One audience socket: a sender task with at most one pending message per type."""
 
-    def __init__(self, room_id: str, voter_id: str, send: Callable[[str], Any]):
-        self.room_id, self.voter_id, self._send = room_id, voter_id, send
+    def __init__(self, room_id: str, voter_id: str, send: Callable[[str], Any],
+                 close: Callable[[int], Any] | None = None):
+        self.room_id, self.voter_id, self._send, self._close = room_id, voter_id, send, close
         self.pending: dict[str, str] = {}
         self.wake = asyncio.Event()
         self.closed = False
@@ -205,8 +206,13 @@ class Follower:
                     text = self.pending.pop(kind)
                     await asyncio.wait_for(self._send(text), SEND_TIMEOUT_S)
                     _STATS["sent"] += 1
-        except Exception:  # the socket went away or stalled: the receive side cleans up
+        except Exception:  # the socket went away or stalled: close it; the receive side cleans up
             self.closed = True
+            if self._close is not None:
+                try:
+                    await asyncio.wait_for(self._close(1011), 2.0)
+                except Exception:
+                    pass
 
 
 def attach(follower: Follower) -> bool:

@@ -66,7 +66,7 @@ async def audience_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     voter = websocket.cookies.get(VOTER_COOKIE, "")
     voter_id = voter if _voter_ok(voter) else "anon-" + secrets.token_urlsafe(12)
-    follower = hub.Follower(room_id, voter_id, websocket.send_text)
+    follower = hub.Follower(room_id, voter_id, websocket.send_text, lambda code: websocket.close(code=code))
     if not hub.attach(follower):
         await websocket.close(code=1013)  # try again later: the room is full
         return
@@ -140,6 +140,7 @@ async def presenter_socket(websocket: WebSocket) -> None:
                 if clean is not None:
                     hub.broadcast(room_id, clean)
             elif message.get("type") == "ping":
+                rooms.touch(room_id, key)  # the presenter is still there: the room is not idle
                 await websocket.send_text(json.dumps({"type": "pong", "followers": hub.follower_count(room_id)}))
     except (WebSocketDisconnect, RuntimeError):
         pass

@@ -225,3 +225,26 @@ def test_fallback_poll_backs_off_as_the_room_grows():
         assert counts[-1] == 120 and rooms.note_poller(room_id, "s0") == 120
     finally:
         rooms.end_room(room_id, key)
+
+
+def test_presenter_run_publishes_each_move_once(monkeypatch, room):
+    room_id, key = room
+    sent = []
+    monkeypatch.setattr(hub, "broadcast", lambda r, m: sent.append((r, m)))
+
+    def wait_for(n):
+        deadline = time.time() + 10
+        while len(sent) < n and time.time() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)
+        return [(r, m["index"]) for r, m in sent]
+
+    pos = nav.Position(TALK, 0)
+    follow.drive(room_id, key, pos.at(1))
+    follow.drive(room_id, key, pos.at(1))          # a rerun on the same slide (a widget) publishes nothing
+    assert wait_for(1) == [(room_id, 1)]
+    follow.drive(room_id, "wrong", pos.at(3))      # not the key holder: nothing moves, nothing is sent
+    assert wait_for(2) == [(room_id, 1)] and rooms.room_position(room_id) == (TALK.id, 1)
+    follow.drive(room_id, key, pos.at(2))
+    assert wait_for(2) == [(room_id, 1), (room_id, 2)]
+    assert sent[-1][1]["type"] == "slide" and key not in json.dumps(sent[-1][1])
