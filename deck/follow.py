@@ -183,8 +183,8 @@ def audience_url(room_id: str) -> str:
     except Exception:
         base = ""
     base = base.split("?", 1)[0].split("#", 1)[0]
-    if base and not base.endswith("/"):
-        base = base.rsplit("/", 1)[0] + "/"
+    if base and not base.endswith("/"):  # "http://host:8501" -> ".../"; "http://host/deck/page" -> ".../deck/"
+        base = base + "/" if base.count("/") < 3 else base.rsplit("/", 1)[0] + "/"
     return f"{base}room/{room_id}"
 
 

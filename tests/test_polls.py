@@ -163,6 +163,18 @@ def test_applied_winner_reaches_the_running_demo(sent):
     assert run.cfg.lr == 0.003 and run.opt.param_groups[0]["lr"] == 0.003
 
 
+@pytest.mark.parametrize("page, link", [
+    ("http://127.0.0.1:8501", "http://127.0.0.1:8501/room/R1"),
+    ("http://127.0.0.1:8501/?talk=a&slide=2&key=SECRET", "http://127.0.0.1:8501/room/R1"),
+    ("https://talks.example.org/deck/", "https://talks.example.org/deck/room/R1"),
+])
+def test_audience_link_from_the_page_address(monkeypatch, page, link):
+    from deck import follow
+
+    monkeypatch.setattr(follow, "st", types.SimpleNamespace(context=types.SimpleNamespace(url=page)))
+    assert follow.audience_url("R1") == link
+
+
 def test_qr_code_encodes_the_audience_link():
     link = "http://192.168.1.20:8501/room/AbC-12_xyZ"
     png = polls.qr_png(link)
