@@ -97,7 +97,9 @@ PAGE_CSS = """
 }
 @media print {
   .deck-slide { font-size: 14pt; max-width: none; }
-  .deck-slide .deck-diagram svg, .deck-slide figure.deck-demo img { max-height: 14cm; }
+  .deck-slide .deck-diagram svg { max-height: 7cm; }
+  .deck-slide figure.deck-demo img { max-height: 9cm; }
+  .deck-slide .deck-diagram { overflow: visible; }
 }
 """
 
