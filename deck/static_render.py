@@ -466,7 +466,7 @@ def demo_html(seg: Segment, still: bytes | None) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- slides --
-_SLIDE_CACHE: OrderedDict[tuple, str] = OrderedDict()
+_SLIDE_CACHE: OrderedDict[tuple, tuple[str, list[str], int | None]] = OrderedDict()
 _SLIDE_CACHE_MAX = 1024
 _SLIDE_LOCK = threading.Lock()
 
@@ -481,15 +481,10 @@ def _segment_html(seg: Segment, still: bytes | None) -> str:
     return f"<pre><code>{html.escape(seg.text)}</code></pre>"
 
 
-def slide_html(slide: Slide, *, still_png: bytes | None = None) -> str:
-    """One slide as a self-contained, safe HTML fragment ``<section class="deck-slide" ...>``: its title,
-    Markdown, diagrams and demos in order (``still_png``, PNG or JPEG bytes, is the picture of the slide's
-    first demo). Speaker notes are left out. Cached on the slide's content, so a repeat costs a lookup."""
-    if still_png is not None and not isinstance(still_png, (bytes, bytearray, memoryview)):
-        raise TypeError("still_png must be the picture's bytes (PNG or JPEG) or None")
-    still = bytes(still_png) if still_png else None
-    key = (slide.talk_id, slide.index, slide.title, tuple(slide.segments),
-           hashlib.sha1(still).digest() if still else None)
+def _slide_parts(slide: Slide) -> tuple[list[str], int | None]:
+    """The slide's HTML pieces without any still (cached on the slide's content) and the position of its
+    first demo's piece, which a still replaces."""
+    key = (slide.talk_id, slide.index, slide.title, tuple(slide.segments))
     with _SLIDE_LOCK:
         hit = _SLIDE_CACHE.get(key)
         if hit is not None:
@@ -498,18 +493,35 @@ def slide_html(slide: Slide, *, still_png: bytes | None = None) -> str:
     parts = [f"<section class=\"deck-slide\" data-talk=\"{html.escape(slide.talk_id, quote=True)}\" "
              f"data-index=\"{int(slide.index)}\">",
              f"<h2 class=\"deck-title\">{inline_html(slide.title)}</h2>"]
-    first_demo = True
+    first_demo = None
     for seg in slide.segments:
-        parts.append(_segment_html(seg, still if (seg.kind == "demo" and first_demo) else None))
-        if seg.kind == "demo":
-            first_demo = False
+        if seg.kind == "demo" and first_demo is None:
+            first_demo = len(parts)
+        parts.append(_segment_html(seg, None))
     parts.append("</section>")
-    out = "\n".join(parts)
+    hit = ("\n".join(parts), parts, first_demo)
     with _SLIDE_LOCK:
-        _SLIDE_CACHE[key] = out
+        _SLIDE_CACHE[key] = hit
         while len(_SLIDE_CACHE) > _SLIDE_CACHE_MAX:
             _SLIDE_CACHE.popitem(last=False)
-    return out
+    return hit
+
+
+def slide_html(slide: Slide, *, still_png: bytes | None = None) -> str:
+    """One slide as a self-contained, safe HTML fragment ``<section class="deck-slide" ...>``: its title,
+    Markdown, diagrams and demos in order (``still_png``, PNG, JPEG, WebP or GIF bytes, is the picture of
+    the slide's first demo; ``ValueError`` for anything else). Speaker notes are left out. The slide's own
+    HTML is cached on its content, so a repeat costs a lookup, and a new still only its encoding (stills
+    are never cached: a mirrored demo sends several a second)."""
+    if still_png is not None and not isinstance(still_png, (bytes, bytearray, memoryview)):
+        raise TypeError("still_png must be the picture's bytes (PNG or JPEG) or None")
+    whole, parts, first_demo = _slide_parts(slide)
+    if not still_png or first_demo is None:
+        return whole
+    demo = next(seg for seg in slide.segments if seg.kind == "demo")
+    with_still = list(parts)
+    with_still[first_demo] = demo_html(demo, bytes(still_png))
+    return "\n".join(with_still)
 
 
 def warm_diagrams(slides: list[Slide], workers: int = 4) -> None:

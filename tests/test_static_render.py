@@ -164,6 +164,12 @@ def test_the_cache_follows_the_slide_content():
     slide = make_slide("## Cached\n\nfirst words")
     first = slide_html(slide)
     assert slide_html(slide) is first  # a repeat is a lookup
+    demo = make_slide("## Cached demo\n\n::: demo neuron")
+    slide_html(demo)
+    size = len(static_render._SLIDE_CACHE)
+    stills = [png_bytes((i, 0, 0)) for i in range(5)]
+    outs = [slide_html(demo, still_png=png) for png in stills]
+    assert len(set(outs)) == 5 and len(static_render._SLIDE_CACHE) == size  # stills are never cached
     edited = make_slide("## Cached\n\nsecond words")
     assert "second words" in slide_html(edited) and "first words" not in slide_html(edited)
 
