@@ -170,6 +170,8 @@ def encode_image(image, max_width: int = MAX_WIDTH, max_bytes: int = MAX_IMAGE_B
                 width = probe.size[0]
             if width <= max_width:
                 return f"data:image/{kind};base64," + base64.b64encode(image).decode("ascii")
+    # a picture that arrived as JPEG, or as a PNG too big for the room, is photo-like: JPEG only
+    photo = isinstance(image, bytes) and (_kind(image) == "jpeg" or len(image) > max_bytes)
     img = _to_pil(image)
     if img.mode not in ("RGB", "L"):
         if "A" in img.getbands():  # flatten transparency on white
@@ -185,7 +187,7 @@ def encode_image(image, max_width: int = MAX_WIDTH, max_bytes: int = MAX_IMAGE_B
             img = img.resize((width, h), Image.Resampling.LANCZOS)
         best = None
         for fmt, opts in (("PNG", {"optimize": False, "compress_level": 6}), ("JPEG", {"quality": 80}),
-                          ("JPEG", {"quality": 60}), ("JPEG", {"quality": 40})):
+                          ("JPEG", {"quality": 60}), ("JPEG", {"quality": 40}))[1 if photo else 0:]:
             buf = io.BytesIO()
             img.save(buf, format=fmt, **opts)
             raw = buf.getvalue()
