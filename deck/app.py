@@ -228,6 +228,8 @@ def main() -> None:
         layout = slide_plan(pos.slide, present)
     with layout.nav if layout and layout.nav else nullcontext():
         render_nav(pos, present)
+        if present and role == "presenter":  # no sidebar in present mode: the QR code and polls in a popover
+            polls.render_popover(room_id, pos.slide)
     if pos.index > 0 or st.session_state.get("deck_runs", 0) > 0:
         _plotly_warmup()
     st.session_state["deck_runs"] = st.session_state.get("deck_runs", 0) + 1

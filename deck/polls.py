@@ -384,40 +384,55 @@ def render_panel(room_id: str, slide) -> None:
     """Sidebar panel for the key holder: the audience link's QR code, and the polls of this slide's demos."""
     import streamlit as st
 
+    with st.sidebar.expander("Room: QR code and polls", expanded=True):
+        _panel(room_id, slide)
+
+
+def render_popover(room_id: str, slide) -> None:
+    """The same panel in present mode (no sidebar there): a popover button beside the slide's navigation.
+    Opened on the projector, it shows the room the QR code to scan and the live counts."""
+    import streamlit as st
+
+    with st.popover("Room: QR code and polls", icon=":material/qr_code_2:"):
+        _panel(room_id, slide)
+
+
+def _panel(room_id: str, slide) -> None:
+    import streamlit as st
+
     from .follow import audience_url
 
     _register()
-    with st.sidebar.expander("Room: QR code and polls", expanded=True):
-        link = audience_url(room_id)
-        st.image(qr_png(link), caption="Scan to follow on a phone", width=180)
-        st.code(link, language=None)
-        note = st.session_state.pop("deck_poll_note", "")
-        if note:
-            st.caption(note)
-        poll = current(room_id)
-        items = pollables(slide)
-        if poll is not None and not any(poll.item == i for i in items) and not poll.open:
-            poll = None  # a finished poll of another slide
-        if poll is not None:
-            st.markdown(f"**Poll:** {poll.item.question}")
+    link = audience_url(room_id)
+    st.image(qr_png(link), caption="Scan to follow on a phone", width=180)
+    st.code(link, language=None)
+    note = st.session_state.pop("deck_poll_note", "")
+    if note:
+        st.caption(note)
+    poll = current(room_id)
+    items = pollables(slide)
+    if poll is not None and not any(poll.item == i for i in items) and not poll.open:
+        poll = None  # a finished poll of another slide
+    if poll is not None:
+        st.markdown(f"**Poll:** {poll.item.question}")
 
-            @st.fragment(run_every=PANEL_REFRESH_S if poll.open else None)
-            def counts() -> None:
-                latest = current(room_id)
-                if latest is not None and latest.id == poll.id:
-                    st.markdown(_counts_text(latest), help="Live counts; one vote per phone.")
+        @st.fragment(run_every=PANEL_REFRESH_S if poll.open else None)
+        def counts() -> None:
+            latest = current(room_id)
+            if latest is not None and latest.id == poll.id:
+                st.markdown(_counts_text(latest), help="Live counts; one vote per phone.")
 
-            counts()
-            row = st.container(horizontal=True)
-            if poll.open:
-                row.button("Close poll", key="deck_poll_close", on_click=_close_clicked, args=(room_id, poll.id))
-            if poll.applied is None:
-                row.button("Apply the winner", key="deck_poll_apply", type="primary", on_click=_apply_clicked,
-                           args=(room_id, poll.id), help="Sets the demo's setting to the choice with most votes "
-                                                         "(the first listed on a tie) and closes the poll.")
-        if not items:
-            st.caption("No demo on this slide declares a poll.")
-        elif poll is None or not poll.open:
-            for n, item in enumerate(items):
-                st.button(f"Poll: {item.question}", key=f"deck_poll_open_{n}", on_click=_open_clicked,
-                          args=(room_id, item), help=f"Choices: {', '.join(item.labels)}", width="stretch")
+        counts()
+        row = st.container(horizontal=True)
+        if poll.open:
+            row.button("Close poll", key="deck_poll_close", on_click=_close_clicked, args=(room_id, poll.id))
+        if poll.applied is None:
+            row.button("Apply the winner", key="deck_poll_apply", type="primary", on_click=_apply_clicked,
+                       args=(room_id, poll.id), help="Sets the demo's setting to the choice with most votes "
+                                                     "(the first listed on a tie) and closes the poll.")
+    if not items:
+        st.caption("No demo on this slide declares a poll.")
+    elif poll is None or not poll.open:
+        for n, item in enumerate(items):
+            st.button(f"Poll: {item.question}", key=f"deck_poll_open_{n}", on_click=_open_clicked,
+                      args=(room_id, item), help=f"Choices: {', '.join(item.labels)}", width="stretch")

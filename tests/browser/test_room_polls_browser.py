@@ -105,6 +105,18 @@ def test_mirrored_painting_and_a_poll_that_drives_the_playground(browser: Browse
     expect(poll).to_contain_text("Voting is closed.", timeout=10000)
     presenter.screenshot(path=str(shots / "room-poll-presenter.png"))
     phone.screenshot(path=str(shots / "room-poll-phone.png"))
+    # present mode (no sidebar): the same panel in a popover beside the navigation
+    presenter.evaluate("document.activeElement && document.activeElement.blur()")
+    presenter.keyboard.press("p")
+    presenter.wait_for_function("new URLSearchParams(location.search).get('present') === '1'", timeout=15000)
+    expect(presenter.locator("[data-testid='stSidebar']")).to_be_hidden(timeout=15000)
+    presenter.get_by_role("button", name="Room: QR code and polls").click()
+    pop = presenter.locator("[data-testid='stPopoverBody']")
+    expect(pop.locator("img").first).to_be_visible(timeout=10000)
+    pop.get_by_role("button", name="Poll: Which activation?").click()
+    expect(poll.locator(".deck-poll-q").first).to_have_text("Which activation?", timeout=10000)
+    expect(poll.locator("button")).to_have_count(3)
+    presenter.screenshot(path=str(shots / "room-poll-present.png"))
     # the phone's page never saw the key
     assert key not in phone.content() and key not in phone.url
     presenter.close()
