@@ -218,6 +218,14 @@ WATCH_STREAMLIT_JS = """() => {
 }"""
 
 
+RUN_STATE_JS = """() => {
+  const h = document.querySelector('[data-testid="stMain"] h2');
+  const r = document.querySelector('.deck-run-done');
+  const run = r ? parseInt((/deck-run-(\\d+)/.exec(r.className) || [0, 0])[1], 10) : 0;
+  return [h ? h.textContent : '', run];
+}"""
+
+
 class Presenter:
     def __init__(self, browser, url: str, talk, start: int):
         self.url, self.talk, self.start = url, talk, start
@@ -250,16 +258,20 @@ class Presenter:
     def next(self) -> tuple[float, float, int]:
         """Press ArrowRight; (press time, ms until the new slide shows here, new index)."""
         target = self.index + 1
-        slide = self.talk.slides[target]
         self.page.evaluate("document.activeElement && document.activeElement.blur()")
+        before = self.page.evaluate(RUN_STATE_JS)
         t0 = time.time()
         self.page.keyboard.press("ArrowRight")
+        # the new slide is shown: the counter names it and the old slide's title has been replaced (or, where
+        # two slides share a title, the run that drew it has finished)
         self.page.wait_for_function(
-            """([title, counter]) => {
+            """([before, counter]) => {
                  const h = document.querySelector('[data-testid="stMain"] h2');
                  const c = document.querySelector('.deck-counter');
-                 return h && c && h.textContent.trim() === title && c.textContent.startsWith(counter);
-               }""", arg=[slide.title.strip(), f"Slide {target + 1} /"], polling="raf", timeout=60000)
+                 const r = document.querySelector('.deck-run-done');
+                 const run = r ? parseInt((/deck-run-(\\d+)/.exec(r.className) || [0, 0])[1], 10) : 0;
+                 return h && c && c.textContent.startsWith(counter) && (h.textContent !== before[0] || run > before[1]);
+               }""", arg=[before, f"Slide {target + 1} /"], polling="raf", timeout=60000)
         ms = (time.time() - t0) * 1000
         self.index = target
         return t0, ms, target
