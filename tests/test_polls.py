@@ -1,7 +1,9 @@
 """Polls that drive a demo (#21): deck/polls.py (declared POLLS, vote checks, live counts, apply the
 winner to the running demo) and the QR code of the audience link."""
 import asyncio
+import importlib
 import json
+import pkgutil
 import time
 import types
 
@@ -200,3 +202,41 @@ def test_only_the_key_holder_panel_acts(monkeypatch, sent):
     polls._close_clicked(room_id, poll.id)
     polls._apply_clicked(room_id, poll.id)
     assert poll.open and poll.applied is None
+
+
+def _demos_with_polls():
+
+    import demos
+
+    out = []
+    for info in pkgutil.iter_modules(demos.__path__):
+        if not info.ispkg:
+            module = importlib.import_module(f"demos.{info.name}")
+            if getattr(module, "POLLS", None):
+                out.append(info.name)
+    return out
+
+
+@pytest.mark.parametrize("demo", _demos_with_polls())
+def test_every_declared_poll_names_a_widget_that_takes_each_choice(demo):
+    """What "Apply the winner" does (set ``<key_prefix>_<name>`` in session_state) works for every choice
+    of every poll a demo declares: the widget exists under that key and shows the value on the next run."""
+    slide = slide_with((demo, {"autostart": "0"}))
+    items = polls.pollables(slide)
+    assert items and {i.name for i in items} == set(polls.declared_polls(importlib.import_module(f"demos.{demo}")))
+    prefix = items[0].key_prefix
+    at = AppTest.from_string(f"from demos.{demo} import render\nrender(key_prefix={prefix!r}, autostart='0')",
+                             default_timeout=90).run()
+    assert not at.exception
+
+    def widgets():
+        return {w.key: w for kind in ("radio", "selectbox", "select_slider", "slider", "number_input")
+                for w in getattr(at, kind)}
+
+    for item in items:
+        assert item.widget_key in widgets(), (item.widget_key, sorted(widgets()))
+        for value in reversed(item.choices):
+            at.session_state[item.widget_key] = value
+            at.run()
+            assert not at.exception
+            assert widgets()[item.widget_key].value == value, (item.widget_key, value)
