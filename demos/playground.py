@@ -361,8 +361,8 @@ def render(key_prefix: str = "playground", stage=None, **options: str) -> None:
         ep, tr, te = r.history[-1]
         mirror.publish(kp, image=lambda: memo(store, "mirror", r, version, lambda: boundary_picture(r)),
                        text=f"epoch {ep:,} · train loss {tr:.3f} · test loss {te:.3f}",
-                       data=lambda: {"epoch": ep, "loss": mirror.thin([[e, round(a, 4), round(b, 4)]
-                                                                     for e, a, b in r.history])})
+                       data=lambda: {"epoch": ep, "loss": [[e, round(a, 3), round(b, 3)]
+                                                            for e, a, b in mirror.thin(r.history, 50)]})
         left, right = st.columns([1.25, 1])
         with left:
             if present:
