@@ -60,4 +60,10 @@ Contract (the only thing the deck engine knows about a demo):
   widget key ending in ``_action``; ``python -m deck.rehearse`` presses it on every slide.
 * Bad input gets ``st.warning``/``st.error`` text on the slide, never a traceback. The engine
   also catches anything a demo raises and shows a short message instead of the demo.
+* Live rooms (optional): where the demo already has its picture, one
+  ``demos.kit.mirror.publish(key_prefix, image=..., text=..., data=...)`` shows it on the audience's
+  phones (a no-op unless this session presents a room; pass a function for a mirror-only picture);
+  ``POLLS = {"lr": ("Which learning rate?", [0.003, 0.03, 0.3])}`` next to ``OPTIONS`` lets the room
+  vote on the widget ``<key_prefix>_lr`` (``deck/polls.py``). ``painting``, ``playground`` and
+  ``bubble_replay`` are the examples.
 """
