@@ -20,7 +20,9 @@ _LOG = logging.getLogger(__name__)
 
 
 def _send(room_id: str, talk_id: str, index: int, update: dict) -> None:
-    """Called from the mirror's worker thread with one encoded update."""
+    """Called from the mirror's worker thread with one encoded update (dropped if the room has ended)."""
+    if not rooms.room_exists(room_id):
+        return
     message = {"type": "mirror", "talk": talk_id, "index": index, "demo": update.get("demo"),
                "image": update.get("image"), "text": update.get("text"), "data": update.get("data")}
     try:

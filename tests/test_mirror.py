@@ -10,15 +10,19 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from deck import hub
+from deck import hub, rooms
 from deck import mirror as deck_mirror
 from demos.kit import mirror
+
+
+ROOM = ["", ""]  # id and key of a live room opened for each test that watches what is sent
 
 
 @pytest.fixture()
 def sent(monkeypatch):
     """Every message the deck gives the hub, as sent (JSON round trip, as a follower would get it)."""
     out = []
+    ROOM[:] = rooms.open_room("talk-a", 0)
 
     def fake_broadcast(room_id, message):
         out.append((room_id, json.loads(json.dumps(message))))
@@ -106,14 +110,14 @@ def test_big_pictures_are_downsized_and_compact():
 
 def test_html_in_a_caption_arrives_as_text_and_data_is_clean(sent):
     state = {}
-    deck_mirror.attach(state, "room-esc", "presenter", "talk-a", 7)
+    deck_mirror.attach(state, ROOM[0], "presenter", "talk-a", 7)
     sink = state[mirror.SINK_KEY]
     caption = '<script>alert("x")</script><img src=x onerror=alert(1)> & <b>bold</b>'
     assert mirror.publish("painting_talk_a_7_0", image=np.zeros((10, 10, 3), np.uint8), text=caption,
                           data={"loss": [1.0, float("nan"), np.float32(0.5)], "epoch": np.int64(3)}, sink=sink)
     assert mirror.flush()
     (room, msg), = sent
-    assert room == "room-esc"
+    assert room == ROOM[0]
     assert msg["type"] == "mirror" and (msg["talk"], msg["index"], msg["demo"]) == ("talk-a", 7, "painting_talk_a_7_0")
     assert msg["text"] == caption  # exactly the text: no HTML field; audience pages set it with textContent
     assert set(msg) == {"type", "talk", "index", "demo", "image", "text", "data"}
@@ -166,7 +170,8 @@ render(key_prefix={kp!r}, {opts})
 """
 
 
-def run_demo(demo, kp, opts, room="room-demo", role="presenter"):
+def run_demo(demo, kp, opts, room=None, role="presenter"):
+    room = ROOM[0] if room is None else room
     at = AppTest.from_string(SCRIPT.format(room=room, role=role, demo=demo, kp=kp, opts=opts),
                              default_timeout=90).run()
     assert not at.exception, at.exception
@@ -177,7 +182,7 @@ def run_demo(demo, kp, opts, room="room-demo", role="presenter"):
 def test_painting_mirrors_the_picture_as_painted(sent):
     at = run_demo("painting", "painting_talk_a_4_0", "autostart='0'")
     (room, msg), = sent
-    assert room == "room-demo" and msg["type"] == "mirror" and msg["index"] == 4
+    assert room == ROOM[0] and msg["type"] == "mirror" and msg["index"] == 4
     img = picture(msg["image"])
     assert img.size == (200, 200)
     p = list(at.session_state["painting_talk_a_4_0_painters"].values())[0]
@@ -208,6 +213,15 @@ def test_bubble_replay_mirrors_the_board_and_position(sent):
 
 
 def test_no_room_no_mirror(sent):
-    run_demo("painting", "painting_talk_a_4_0", "autostart='0'", room="room-demo", role="audience")
+    run_demo("painting", "painting_talk_a_4_0", "autostart='0'", role="audience")
     run_demo("painting", "painting_talk_a_4_0", "autostart='0'", room="", role="")
     assert sent == []
+
+
+def test_an_ended_room_gets_nothing(sent):
+    state = {}
+    deck_mirror.attach(state, ROOM[0], "presenter", "talk-a", 1)
+    assert rooms.end_room(*ROOM)  # ended (by its key, or timed out) while the sink is still registered
+    mirror.publish("d", text="after the end", sink=state[mirror.SINK_KEY])
+    assert mirror.flush()
+    assert [m["type"] for _, m in sent] == ["end"]
