@@ -153,9 +153,12 @@ def test_a_broken_picture_never_breaks_the_demo():
         raise RuntimeError("demo bug")
 
     assert mirror.publish("d", image=boom, sink=sink) is False
-    assert mirror.publish("d", image=np.zeros((3, 3, 9)), sink=sink) is True  # refused in the worker
+    assert mirror.publish("d", image=np.zeros((3, 3, 9)), text="caption", sink=sink) is True
     assert mirror.flush()
-    assert got == []
+    assert got == [{"demo": "d", "image": None, "text": "caption", "data": None}]  # the caption still goes
+    mirror.publish("d", image=b"\x89PNG\r\n\x1a\n but not a picture", text="again", sink=sink)
+    assert mirror.flush()
+    assert got[-1]["image"] is None and got[-1]["text"] == "again"
 
 
 # ------------------------------------------------------------------------------------------------

@@ -268,7 +268,7 @@ class _Worker:
         self.last_msg: dict[str, str] = {}                # room -> fingerprint of what went out
         self.thread: threading.Thread | None = None
         self.busy = False                                 # an update is being encoded / sent
-        self.stats = {"offered": 0, "sent": 0, "replaced": 0, "same": 0, "failed": 0}
+        self.stats = {"offered": 0, "sent": 0, "replaced": 0, "same": 0, "failed": 0, "bad_image": 0}
 
     def offer(self, sink: Sink, update: dict) -> None:
         with self.cond:
@@ -304,7 +304,14 @@ class _Worker:
 
     def _send(self, room: str, sink: Sink, update: dict) -> None:
         try:
-            message = dict(update, image=encode_image(update["image"]), data=_clean_data(update["data"]))
+            try:
+                image = encode_image(update["image"])
+            except Exception as exc:  # not a picture after all: the caption and data still go
+                _LOG.warning("mirror: %s's picture not sent (%s: %s)", update.get("demo"), type(exc).__name__, exc)
+                image = None
+                with self.cond:
+                    self.stats["bad_image"] += 1
+            message = dict(update, image=image, data=_clean_data(update["data"]))
             mark = json.dumps(message, sort_keys=True, separators=(",", ":"))
             if self.last_msg.get(room) == mark:
                 self.stats["same"] += 1
