@@ -228,3 +228,34 @@ def test_an_ended_room_gets_nothing(sent):
     mirror.publish("d", text="after the end", sink=state[mirror.SINK_KEY])
     assert mirror.flush()
     assert [m["type"] for _, m in sent] == ["end"]
+
+
+def test_the_deck_registers_the_sink_for_the_presenter_only(sent, monkeypatch):
+    """The whole deck page (streamlit_app.py): the presenter's run of a room's painting slide mirrors its
+    picture; the same slide in an audience window or with no room mirrors nothing."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("DECK_SLIDES_DIR", str(root / "tests" / "fixtures" / "room_demos"))
+    room_id, key = rooms.open_room("demo-talk", 1)
+
+    def page(**params):
+        at = AppTest.from_file(str(root / "streamlit_app.py"), default_timeout=90)
+        for k, v in dict(talk="demo-talk", section="demos", slide="2", **params).items():
+            at.query_params[k] = v
+        at.run()
+        assert not at.exception, at.exception
+        assert at.main.header[0].value == "Painting Live"
+        assert mirror.flush(5.0)
+        return at
+
+    page(room=room_id)  # audience (fallback window): its demo waits for Play and mirrors nothing
+    page()
+    assert [m for _, m in sent if m["type"] == "mirror"] == []
+    at = page(room=room_id, key=key)
+    assert isinstance(at.session_state[mirror.SINK_KEY], mirror.Sink)
+    mirrored = [(room, m) for room, m in sent if m["type"] == "mirror"]
+    assert mirrored and {room for room, _ in mirrored} == {room_id}
+    msg = mirrored[-1][1]
+    assert (msg["talk"], msg["index"], msg["demo"]) == ("demo-talk", 1, "painting_demo_talk_1_0")
+    assert picture(msg["image"]).size == (200, 200)
