@@ -13,10 +13,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import client, follow, live, mirror, nav, polls, rooms
+from . import client, follow, live, mirror, nav, polls, rooms, sidebar
 from .demo_runner import run_demo, settle_imports, takes_stage
-from .moves import (PRESS_KEY, apply_presses, count_presses_so_far, jump_from_select, mark_done, move, pending_move, set_position,
-                    step, toggle_present)
+from .moves import PRESS_KEY, apply_presses, count_presses_so_far, mark_done, pending_move, set_position, step
 from .parser import Deck, Slide, load_deck
 from .presenter import render_presenter
 from .stage import SlideLayout, slide_layout
@@ -96,46 +95,11 @@ def render_nav(pos: nav.Position, present: bool) -> None:
         st.markdown(f"<span class='deck-counter'>Slide {i + 1} / {pos.count} · {section.title}</span>",
                     unsafe_allow_html=True)
     with st.container(key="deck_hidden"):
-        st.button("First", key="deck_first", on_click=move, args=(talk.id, 0))
-        st.button("Last", key="deck_last", on_click=move, args=(talk.id, pos.count - 1))
-        st.button("Present", key="deck_present", on_click=toggle_present, args=(talk.id, i))
         # the browser's numbered key presses (deck/client.py); the box is never shown
         st.text_input("Key presses", key=PRESS_KEY, on_change=apply_presses, label_visibility="collapsed")
         # the last press carried out: the browser sends its presses again while this lags behind
         done = st.session_state.get("deck_press_done", 0)
         st.markdown(f"<span class='deck-press-ack deck-press-ack-{done}'></span>", unsafe_allow_html=True)
-
-
-def render_sidebar(deck: Deck, pos: nav.Position) -> None:
-    talk = pos.talk
-    with st.sidebar:
-        st.markdown(f"### {talk.title}\n{' · '.join(x for x in (talk.subtitle, talk.date) if x)}")
-        for other in deck.talks:
-            if other.id != talk.id:
-                st.button(f"Switch to: {other.title} ({other.date[:4]})", key=f"deck_talk_{other.id}",
-                          on_click=move, args=(other.id, 0), width="stretch")
-        st.markdown("**Sections**")
-        for section in talk.sections:
-            here = section.id == pos.slide.section_id
-            st.button(section.title, key=f"deck_sec_{talk.id}_{section.id}", on_click=move,
-                      args=(talk.id, section.slides[0].index), type="primary" if here else "secondary",
-                      width="stretch")
-        labels = {s.index: f"{s.index + 1}. {s.title}" for s in talk.slides}
-        # The box holds no position (it always shows its prompt): a widget that tracked the
-        # current slide would send its stale value along with the next key press and jump back.
-        # Its prompt never changes either: one naming the current slide redrew the box on every
-        # move, a third of a text-slide move under load (benchmarks/deck.py, issue #22).
-        st.selectbox("Jump to slide", options=list(labels), index=None, format_func=labels.__getitem__,
-                     placeholder="Type a slide number or title", key="deck_jump",
-                     on_change=jump_from_select, args=(talk.id,))
-        st.toggle("Present mode (P)", value=False, key="deck_present_toggle",
-                  on_change=toggle_present, args=(talk.id, pos.index),
-                  help="Full screen text, no sidebar or toolbar. Also ?present=1 in the URL.")
-        channel = st.session_state.setdefault("deck_channel", live.new_channel())
-        st.link_button("Open presenter view", f"?view=presenter&ch={channel}", width="stretch",
-                       help="Speaker notes, next slide, timer and pacing, in a second window.")
-        st.caption("Keys: → / PageDown / Space next · ← / PageUp back · Home / End · Esc leaves a "
-                   "widget · P present mode")
 
 
 def _plotly_warmup() -> None:
@@ -214,8 +178,9 @@ def main() -> None:
     st.html(client.KEYS_JS, unsafe_allow_javascript=True)
     if role == "presenter":  # the room's socket: laser pointer (L) and the push route's check
         st.html(client.ROOM_JS, unsafe_allow_javascript=True)
+    st.session_state["deck_talk_sizes"] = {t.id: len(t.slides) for t in deck.talks}  # for goto presses
     if not present:
-        render_sidebar(deck, pos)
+        sidebar.render_sidebar(deck, pos)
         follow.render_presenter_panel(pos.talk.id, pos.index, room_id, role)
         if role == "presenter":  # QR code of the audience link, polls on this slide's demo
             polls.render_panel(room_id, pos.slide)

@@ -67,13 +67,30 @@ KEYS_JS = """
     commit();
     return true;
   }
+  window.__deckPress = press;  // the sidebar's buttons and jump box (deck/sidebar.py)
   document.addEventListener('click', function (e) {          // Prev / Next clicked: numbered too
     if (!e.isTrusted) { return; }
+    var side = e.target && e.target.closest ? e.target.closest('.deck-side [data-deck-press]') : null;
+    if (side) { press(side.getAttribute('data-deck-press')); e.preventDefault(); return; }
     var b = e.target && e.target.closest ? e.target.closest('.st-key-deck_prev button, .st-key-deck_next button') : null;
     if (!b || b.disabled) { return; }
     if (press(b.closest('.st-key-deck_prev') ? 'prev' : 'next')) { e.preventDefault(); e.stopPropagation(); }
   }, true);
+  // the sidebar's jump box (deck/sidebar.py): a typed number ("12") or a picked title ("12. Backprop")
+  function jump(box) {
+    var m = /^\s*(\d{1,4})/.exec(box.value || '');
+    if (!m) { return; }
+    var n = parseInt(m[1], 10), count = parseInt(box.getAttribute('data-count'), 10);
+    box.value = '';
+    if (n >= 1 && n <= count) { press('goto:' + box.getAttribute('data-deck-jump') + ':' + (n - 1)); box.blur(); }
+  }
+  document.addEventListener('change', function (e) {
+    if (e.target && e.target.matches && e.target.matches('input[data-deck-jump]')) { jump(e.target); }
+  }, true);
   document.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && e.target && e.target.matches && e.target.matches('input[data-deck-jump]')) {
+      e.preventDefault(); jump(e.target); return;
+    }
     if (e.altKey || e.ctrlKey || e.metaKey || e.isComposing) { return; }
     var t = e.target || document.body;
     var tag = (t.tagName || '').toLowerCase();

@@ -13,6 +13,8 @@ press is lost or doubled, however quick.
 """
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from . import nav
@@ -104,6 +106,7 @@ def toggle_present(talk_id: str, index: int) -> None:
 PRESS_KEY = "deck_keys"  # the hidden text box the browser writes its presses into
 MAX_PRESSES = 64  # the browser keeps (and the server reads) this many of the latest presses
 PRESS_ACTIONS = ("next", "prev", "first", "last", "present")
+_GOTO = re.compile(r"goto:([A-Za-z0-9_-]{1,64}):(\d{1,5})")  # the sidebar: a talk's slide (deck/sidebar.py)
 
 
 def parse_presses(text: str) -> list[tuple[int, str]]:
@@ -112,7 +115,7 @@ def parse_presses(text: str) -> list[tuple[int, str]]:
     presses = {}
     for item in str(text or "").split()[-MAX_PRESSES:]:
         number, _, action = item.partition(":")
-        if number.isdigit() and len(number) <= 12 and action in PRESS_ACTIONS:
+        if number.isdigit() and len(number) <= 12 and (action in PRESS_ACTIONS or _GOTO.fullmatch(action)):
             presses[int(number)] = action
     return sorted(presses.items())
 
@@ -132,6 +135,11 @@ def _press(action: str) -> None:
         move(talk_id, _clamped(10**9, count))
     elif action == "present":
         toggle_present(talk_id, index)
+    elif action.startswith("goto:"):
+        goto_talk, goto_index = _GOTO.fullmatch(action).groups()
+        talks = st.session_state.get("deck_talk_sizes", {})  # talk id -> slide count, set by app.main
+        if goto_talk in talks:
+            move(goto_talk, _clamped(int(goto_index), talks[goto_talk]))
 
 
 def count_presses_so_far() -> None:
@@ -157,10 +165,3 @@ def apply_presses() -> None:
             _press(action)
             done = number
     st.session_state["deck_press_done"] = done
-
-
-def jump_from_select(talk_id: str) -> None:
-    choice = st.session_state.get("deck_jump")
-    if choice is not None:
-        move(talk_id, int(choice))
-    st.session_state["deck_jump"] = None  # the box goes back to its prompt

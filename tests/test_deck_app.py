@@ -31,6 +31,17 @@ def title(at: AppTest) -> str:
     return at.main.header[0].value
 
 
+def press(at: AppTest, *actions: str) -> AppTest:
+    """Press as the browser's key handler does (deck/client.py): numbered presses in the hidden box."""
+    done = at.session_state["deck_press_done"] if "deck_press_done" in at.session_state else 0
+    text = " ".join(f"{done + k + 1}:{a}" for k, a in enumerate(actions))
+    return at.text_input(key=PRESS_KEY).set_value(text).run()
+
+
+def sidebar_html(at: AppTest) -> str:
+    return at.sidebar.get("html")[0].proto.body
+
+
 def counter(at: AppTest) -> str:
     return next(m.value for m in at.main.markdown if "deck-counter" in m.value)
 
@@ -116,24 +127,31 @@ def test_next_prev_first_last(fixture_deck):
     at.button(key="deck_next").click().run()
     assert title(at) == "Alpha Two" and counter(at).startswith("<span class='deck-counter'>Slide 2 / 5")
     assert at.query_params["slide"] == "2"
-    at.button(key="deck_last").click().run()
+    press(at, "last")
     assert title(at) == "Beta Two" and at.query_params["section"] == "second"
     assert at.button(key="deck_next").disabled
     at.button(key="deck_prev").click().run()
     assert title(at) == "Beta One"
-    at.button(key="deck_first").click().run()
+    press(at, "first")
     assert title(at) == "Alpha One"
 
 
 def test_deep_link_and_sidebar(fixture_deck):
     at = new_app(talk="alpha-talk", section="second", slide="2")
     assert title(at) == "Beta Two"
-    at.button(key="deck_sec_alpha-talk_first").click().run()
+    side = sidebar_html(at)  # one HTML block (deck/sidebar.py): its buttons hand presses to the key handler
+    assert 'data-deck-press="goto:alpha-talk:0"' in side and 'data-deck-press="goto:beta-talk:0"' in side
+    assert 'data-deck-jump="alpha-talk"' in side and '<option value="3. Alpha Three">' in side
+    assert 'class="deck-here">Second' in side  # the section shown is marked
+    press(at, "goto:alpha-talk:0")  # a section button
     assert title(at) == "Alpha One"
-    at.selectbox(key="deck_jump").set_value(2).run()
+    press(at, "goto:alpha-talk:2")  # the jump box: "3"
     assert title(at) == "Alpha Three"
-    at.button(key="deck_talk_beta-talk").click().run()
+    press(at, "goto:beta-talk:0")  # the other talk
     assert title(at) == "Gamma One" and at.query_params["talk"] == "beta-talk"
+    press(at, "goto:beta-talk:999", "goto:no-talk:1", "goto:beta-talk:-1")  # clamped, unknown, malformed
+    assert title(at) == sorted(load_deck(FIXTURE).talk("beta-talk").slides, key=lambda s: s.index)[-1].title
+    assert not at.exception
 
 
 def test_bad_url_lands_nearby_with_notice(fixture_deck):
@@ -148,13 +166,13 @@ def test_bad_url_lands_nearby_with_notice(fixture_deck):
 
 def test_present_mode_toggle_and_flag(fixture_deck):
     at = new_app(talk="alpha-talk", section="first", slide="3")
-    assert len(at.sidebar.button) > 0
-    at.button(key="deck_present").click().run()
+    assert "Present mode (P)" in sidebar_html(at)
+    press(at, "present")
     assert at.query_params["present"] == "1" and title(at) == "Alpha Three"
-    assert len(at.sidebar.button) == 0  # no sidebar content in present mode
+    assert len(at.sidebar.get("html")) == 0 and len(at.sidebar.button) == 0  # no sidebar in present mode
     at.button(key="deck_next").click().run()
     assert at.query_params["present"] == "1" and title(at) == "Beta One"
-    at.button(key="deck_present").click().run()
+    press(at, "present")
     assert "present" not in at.query_params and title(at) == "Beta One"
 
 
