@@ -103,6 +103,22 @@ def test_jump_from_table_of_contents(page: Page, deck_url):
     page.get_by_role("button", name=target.title, exact=True).click()
     wait_title(page, target.slides[0].title)
     assert query(page)["section"] == target.id
+    # the jump box: a typed number, then a title picked from its list (the option's text)
+    box = page.get_by_role("combobox", name="Jump to slide")
+    box.fill("3")
+    box.press("Enter")
+    wait_title(page, talk.slides[2].title)
+    box.fill(f"{len(talk.slides)}. {talk.slides[-1].title}")
+    box.dispatch_event("change")
+    wait_title(page, talk.slides[-1].title)
+    box.fill("999")  # no such slide: nothing moves
+    box.press("Enter")
+    page.wait_for_timeout(500)
+    wait_title(page, talk.slides[-1].title)
+    other = DECK.talks[0]
+    page.get_by_role("button", name=f"Switch to: {other.title}", exact=False).click()
+    wait_title(page, other.slides[0].title)
+    assert query(page)["talk"] == other.id
 
 
 def _text_slides(talk):
