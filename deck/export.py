@@ -49,6 +49,7 @@ article.export-slide .notes h3 { font-size: 0.8rem; text-transform: uppercase; l
 article.export-slide .notes pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.85em; }
 @media print {
   article.export-slide { break-before: page; page-break-before: always; border: none; }
+  article.export-slide .notes { font-size: 9.5pt; }
   .export-talk { break-before: page; page-break-before: always; }
   .export-head + .export-talk { break-before: auto; page-break-before: auto; }
 }

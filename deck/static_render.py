@@ -97,9 +97,17 @@ PAGE_CSS = """
 }
 @media print {
   .deck-slide { font-size: 14pt; max-width: none; }
-  .deck-slide .deck-diagram svg { max-height: 7cm; }
-  .deck-slide figure.deck-demo img { max-height: 9cm; }
+  .deck-slide .deck-diagram svg { max-height: 7cm; min-width: 0 !important; }
   .deck-slide .deck-diagram { overflow: visible; }
+  .deck-slide pre, .deck-slide pre code { white-space: pre-wrap; overflow-wrap: anywhere; }
+  .deck-slide figure.deck-demo img { max-height: 10cm; }
+  /* a demo slide on paper: text and diagrams on the left, the demo's picture on the right, one page */
+  .deck-slide:has(figure.deck-demo img) { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1.45fr);
+    grid-template-rows: auto repeat(30, min-content) 1fr; column-gap: 1em; align-items: start; }
+  .deck-slide:has(figure.deck-demo img) > * { grid-column: 1; }
+  .deck-slide:has(figure.deck-demo img) > h2.deck-title { grid-column: 1 / -1; }
+  .deck-slide:has(figure.deck-demo img) > figure.deck-demo:first-of-type { grid-column: 2; grid-row: 2 / -1;
+    margin-top: 0; }
 }
 """
 
