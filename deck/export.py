@@ -179,9 +179,10 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"{'ERROR' if errors else 'ok':5s} {slide.talk_id} {slide.index + 1:3d} "
                               f"{slide.title}" + "".join(f"\n        {e}" for e in errors), flush=True)
                     page.close()
+        pictures = ("with a picture of each live demo as the deck showed it" if stills else
+                    "each live demo named where it runs")
         body = [f"<div class='export-head'><h1>Live deep-learning deck</h1><p>The slides' text and diagrams, "
-                "with a picture of each live demo as the deck showed it; follow a slide's link to run its demo "
-                "yourself.</p></div>"]
+                f"{pictures}; follow a slide's link to run its demo yourself.</p></div>"]
         for talk in talks:
             body.append(talk_html(talk, chosen[talk.id], args.link_base,
                                   {i: b for (tid, i), b in stills.items() if tid == talk.id}))
