@@ -128,7 +128,8 @@ def talk_html(talk: Talk, chosen: set[int], link_base: str, stills: dict[int, by
     return "".join(parts)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, browser=None) -> int:
+    """``python -m deck.export``; ``browser``: a playwright Chromium to use instead of launching one."""
     ap = argparse.ArgumentParser(prog="python -m deck.export")
     ap.add_argument("--out", default=str(ROOT / "build" / "deck.html"))
     ap.add_argument("--link-base", default="http://localhost:8501",
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     stills: dict[tuple[str, int], bytes] = {}
     failed = 0
     need_browser = not (args.no_stills and args.no_pdf)
-    with _browser(need_browser) as browser:
+    with _browser(need_browser, browser) as browser:
         if not args.no_stills:
             from .serve import deck_server
 
@@ -200,14 +201,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class _browser:
-    """Debian's Chromium through playwright when needed, else nothing (``--no-stills --no-pdf``)."""
+    """Debian's Chromium through playwright when needed (or the one the caller gave), else nothing
+    (``--no-stills --no-pdf``)."""
 
-    def __init__(self, needed: bool):
-        self.needed, self._pw, self.browser = needed, None, None
+    def __init__(self, needed: bool, given=None):
+        self.needed, self.given, self._pw, self.browser = needed, given, None, None
 
     def __enter__(self):
-        if not self.needed:
-            return None
+        if not self.needed or self.given is not None:
+            return self.given
         from playwright.sync_api import sync_playwright
 
         from .serve import CHROMIUM_FLAGS, chromium_path

@@ -65,10 +65,10 @@ def test_every_slide_fits_phone_and_projector(page, deck, tmp_path, width, heigh
     assert not small, f"diagram labels under {min_label} px at {width}px: {small}"
 
 
-def test_export_takes_the_demo_still_and_writes_the_pdf(tmp_path, capsys):
+def test_export_takes_the_demo_still_and_writes_the_pdf(browser, tmp_path, capsys):
     out = tmp_path / "deck.html"
     # slide 20 is text, slide 21 ('Single "Neuron"') runs the neuron demo
-    rc = export.main(["--talk", "fifth-elephant-2016", "--slides", "20-21", "--out", str(out)])
+    rc = export.main(["--talk", "fifth-elephant-2016", "--slides", "20-21", "--out", str(out)], browser=browser)
     printed = capsys.readouterr().out
     assert rc == 0, printed
     page = out.read_text(encoding="utf-8")
