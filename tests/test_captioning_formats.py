@@ -30,8 +30,8 @@ def test_flickr_token_file_groups_captions_by_image():
     assert [it.image for it in items] == list(FLICKR_COUNTS)              # file order, blank line skipped
     assert {it.image: len(it.captions) for it in items} == FLICKR_COUNTS
     first = items[0]
-    assert first.captions[0] == "Two young men with long hair stand in a yard looking at their hands ."
-    assert first.captions[4] == "Two friends enjoy time spent together ."
+    assert first.captions[0] == "Two painters in white hats stand by a green fence looking at a map ."
+    assert first.captions[4] == "Two cousins share a quiet afternoon ."
     assert all(isinstance(it, Item) and it.split == hash_split(it.image) for it in items)
 
 
@@ -55,11 +55,11 @@ def test_pipe_csv_without_header_and_the_flickr30k_missing_pipe_row(tmp_path):
 
 def test_kaggle_captions_txt_csv_with_quoted_commas(tmp_path):
     p = tmp_path / "captions.txt"
-    p.write_text('image,caption\r\n1000268201_693b08cb0e.jpg,"A child, in pink, climbs ."\r\n'
-                 "1000268201_693b08cb0e.jpg,A girl goes into a wooden building .\r\n")
+    p.write_text('image,caption\r\n2900000001_aa11bb22cc.jpg,"A boy, in red, walks ."\r\n'
+                 "2900000001_aa11bb22cc.jpg,A boy walks toward a blue tent .\r\n")
     (it,) = read_flickr_tokens(p)
-    assert it.image == "1000268201_693b08cb0e.jpg"
-    assert it.captions == ["A child, in pink, climbs .", "A girl goes into a wooden building ."]
+    assert it.image == "2900000001_aa11bb22cc.jpg"
+    assert it.captions == ["A boy, in red, walks .", "A boy walks toward a blue tent ."]
 
 
 def test_token_lines_with_crlf_bom_and_without_caption_numbers(tmp_path):
@@ -117,9 +117,9 @@ def test_coco_val_file_images_captions_and_half_val_half_test_split():
                                           "COCO_val2014_000000184613.jpg"]
     caps = by_image(items)
     assert caps["COCO_val2014_000000391895.jpg"].captions == [
-        "A man riding a motor bike on a dirt road.", "A person on a motorcycle rides past green hills.",
-        "A rider on a dirt bike in the countryside."]
-    assert caps["COCO_val2014_000000522418.jpg"].captions[1] == "A person slicing cake on a counter."  # spaces
+        "A woman pushing a pram along a sandy lane.", "A parent with a pram walks past tall dunes.",
+        "A walker with a pram by the seaside."]
+    assert caps["COCO_val2014_000000522418.jpg"].captions[1] == "A waiter pouring tea on a counter."  # spaces
     assert sum(len(it.captions) for it in items) == 7
     assert [it.split for it in items] == ["val", "val", "test"]
     assert read_coco(FIX / "captions_val2014.json") == items                    # same every run
@@ -159,9 +159,9 @@ def test_coco_annotation_for_an_unknown_image(tmp_path):
 def test_karpathy_splits_restval_and_tokens_only_sentences():
     items = read_karpathy(FIX / "dataset_flickr8k.json")
     assert [(it.image, it.split, len(it.captions)) for it in items] == [
-        ("1000268201_693b08cb0e.jpg", "train", 3), ("1001773457_577c3a7d70.jpg", "val", 2),
-        ("1002674143_1b742ab4b8.jpg", "test", 1), ("1003163366_44323f5815.jpg", "train", 2)]   # restval -> train
-    assert items[0].captions[1] == "A girl going into a wooden building ."
+        ("2900000001_aa11bb22cc.jpg", "train", 3), ("2900000003_ab12cd34ef.jpg", "val", 2),
+        ("2900000002_dd33ee44ff.jpg", "test", 1), ("2900000004_fe43dc21ba.jpg", "train", 2)]   # restval -> train
+    assert items[0].captions[1] == "A boy walking toward a blue tent ."
     assert items[3].captions[1] == "a man sleeping on a bench"                  # no "raw": tokens joined
 
 
@@ -215,8 +215,8 @@ def test_load_captions_rejects_other_json_and_options_for_json(tmp_path):
     ("flickr30k_results.token", ["1000092795.jpg", "10002456.jpg"], ["1000268201.jpg", "1000344755.jpg"]),
     ("captions_val2014.json", ["COCO_val2014_000000391895.jpg"],
      ["COCO_val2014_000000522418.jpg", "COCO_val2014_000000184613.jpg"]),
-    ("dataset_flickr8k.json", ["1000268201_693b08cb0e.jpg", "1002674143_1b742ab4b8.jpg"],
-     ["1001773457_577c3a7d70.jpg", "1003163366_44323f5815.jpg"]),
+    ("dataset_flickr8k.json", ["2900000001_aa11bb22cc.jpg", "2900000002_dd33ee44ff.jpg"],
+     ["2900000003_ab12cd34ef.jpg", "2900000004_fe43dc21ba.jpg"]),
 ])
 def test_attach_images_keeps_items_with_files_and_lists_the_missing(name, kept, missing):
     items = load_captions(FIX / name)
@@ -307,9 +307,9 @@ def test_cli_counts_per_split_length_and_missing_images(capsys):
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.split()[:1] in
             (["train"], ["val"], ["test"])}
     assert rows == {"train": ["2", "5", "1"], "val": ["1", "2", "0"], "test": ["1", "1", "1"]}
-    assert "average caption length: 10.4 words" in out
+    assert "average caption length: 10.1 words" in out
     assert "2 images listed in the captions file are not in the folder" in out
-    assert "1001773457_577c3a7d70.jpg" in out
+    assert "2900000003_ab12cd34ef.jpg" in out
 
 
 def test_cli_without_images_and_with_split_lists(tmp_path, capsys):
