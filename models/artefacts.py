@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTEFACTS = ROOT / "models" / "artefacts"
-AREAS = ("basics", "vision", "language", "bubble", "captioning")
+AREAS = ("basics", "vision", "language", "bubble", "captioning", "captioning_photos")
 
 
 def folder(area: str) -> Path:
