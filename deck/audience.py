@@ -173,6 +173,7 @@ _PAGE = """<!doctype html>
     else if (m.type === 'pointer') { showPointer(m); }
     else if (m.type === 'mirror') { showMirror(m); }
     else if (m.type === 'poll') { showPoll(m); }
+    else if (m.type === 'status') { setStatus(String(m.text || ''), m.live === true); }
     else if (m.type === 'end') {
       ended = true;
       setStatus('Room ended', false);

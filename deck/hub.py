@@ -15,6 +15,10 @@ the hub fans the JSON out to every follower of that room.
   the hub has dropped oversized ones (over :data:`MAX_INBOUND_BYTES`) and rate-limited each
   connection; handlers still validate every field.
 
+With ``DECK_REDIS_URL`` set, each broadcast also goes to the room's other deck servers through
+``deck/backplane.py`` (and their followers' votes come back the same way); a server's followers are told
+when the live link between servers is down, and again when it is back.
+
 The room's key never passes through here to a follower: only messages given to :func:`broadcast`
 are sent, and :func:`broadcast` refuses one carrying a ``key`` field.
 """
@@ -27,7 +31,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from . import rooms
+from . import backplane, rooms
 
 _LOG = logging.getLogger(__name__)
 
@@ -67,6 +71,15 @@ def broadcast(room_id: str, message: dict) -> None:
     if len(text) > MAX_OUTBOUND_BYTES:
         raise ValueError(f"room message too large ({len(text)} bytes > {MAX_OUTBOUND_BYTES})")
     kind = message["type"]
+    _deliver(room_id, kind, text)
+    if backplane.publishing():
+        bp = backplane.get()
+        if bp.shared:
+            bp.publish(room_id, kind, text)  # queued: never waits on the network
+
+
+def _deliver(room_id: str, kind: str, text: str) -> None:
+    """Keep ``text`` as the room's latest of its type and send it to this server's followers of the room."""
     with _LOCK:
         latest = _LATEST.setdefault(room_id, {})
         if kind == "end":
@@ -217,11 +230,13 @@ class Follower:
 
 def attach(follower: Follower) -> bool:
     """Add a follower (on the loop) and queue the room's current state for it; False if the room is full."""
+    shared = _shared_latest(follower.room_id)
     with _LOCK:
         if _COUNTS.get(follower.room_id, 0) >= MAX_FOLLOWERS_PER_ROOM:
             return False
         _COUNTS[follower.room_id] = _COUNTS.get(follower.room_id, 0) + 1
-        state = dict(_LATEST.get(follower.room_id, {}))
+        local = _LATEST.get(follower.room_id, {})
+        state = dict(local) if "end" in local else {**shared, **local}  # this server's news is the freshest
     _CONNS.setdefault(follower.room_id, set()).add(follower)
     for kind in ("slide", "mirror", "poll", "pointer", "end"):
         if kind in state:
@@ -272,10 +287,11 @@ def _check_inbound(follower: Follower, raw: str | bytes | None) -> str:
         return "no type"
     if message["type"] == "ping":
         return "ok"
+    forwarded = _forward(follower, raw)
     with _LOCK:
         handler = _HANDLERS.get(message["type"])
     if handler is None:
-        return "unknown type"
+        return "ok" if forwarded else "unknown type"
     try:
         handler(follower.room_id, follower.voter_id, message)
     except Exception:  # a handler's bug must not take the socket (or the server) down
@@ -294,4 +310,95 @@ def _close_room(room_id: str) -> None:
         follower.push("end", json.dumps({"type": "end"}))
 
 
+# ------------------------------------------------------------------------------------------------
+# Several deck servers (deck/backplane.py): news from the room's other servers, and the link's health
+
+
+def _shared_latest(room_id: str) -> dict[str, str]:
+    """The room's latest messages kept in the shared store (empty without one, or while it is down)."""
+    bp = backplane.get()
+    if not bp.shared:
+        return {}
+    try:
+        return bp.latest(room_id)
+    except backplane.Unavailable:
+        return {}
+
+
+def _forward(follower: Follower, raw: str | bytes) -> bool:
+    """Send a follower's message to the room's other servers (the presenter's may hold the poll)."""
+    bp = backplane.get()
+    if not bp.shared or not bp.up():
+        return False
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    bp.send_inbound(follower.room_id, follower.voter_id, text)
+    return True
+
+
+def _from_peer(room_id: str, kind: str, text: str) -> None:
+    """A message broadcast on another server (the subscriber's thread): to this server's followers."""
+    with backplane.local_only():
+        if kind == "end":
+            rooms.forget(room_id)  # its listeners here (this hub's end() among them) close the room's sockets
+        else:
+            _deliver(room_id, kind, text)
+
+
+def _inbound_from_peer(room_id: str, voter_id: str, raw: str) -> None:
+    """A follower's message that reached another server; the handler here checks it like any other."""
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        return
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return
+    with _LOCK:
+        handler = _HANDLERS.get(message["type"])
+    if handler is None:
+        return
+    with backplane.local_only():
+        try:
+            handler(room_id, voter_id, message)
+        except Exception:
+            _LOG.exception("room message handler %r failed", message["type"])
+
+
+def _link_health(up: bool) -> None:
+    """Tell this server's followers whether the rooms' link between servers works."""
+    text = json.dumps({"type": "status", "live": up,
+                       "text": "Following live" if up else backplane.UNAVAILABLE_TEXT}, ensure_ascii=False)
+    with _LOCK:
+        room_ids = set(_LATEST) | set(_COUNTS)
+        for room_id in room_ids:
+            if up:
+                _LATEST.get(room_id, {}).pop("status", None)
+    for room_id in room_ids:
+        if up:
+            _fan_out_threadsafe(room_id, "status", text)
+        else:
+            _deliver(room_id, "status", text)
+
+
+def _fan_out_threadsafe(room_id: str, kind: str, text: str) -> None:
+    with _LOCK:
+        loop = _LOOP
+    if loop is None or loop.is_closed():
+        return
+    try:
+        if _on_loop(loop):
+            _fan_out(room_id, kind, text)
+        else:
+            loop.call_soon_threadsafe(_fan_out, room_id, kind, text)
+    except RuntimeError:
+        pass
+
+
+def link_up() -> bool:
+    """False while this server cannot reach the other servers' rooms (Redis down); True without Redis."""
+    bp = backplane.get()
+    return not bp.shared or bp.up()
+
+
 rooms.on_end(end)  # a room ended by its key or by time: its audience pages hear of it
+if backplane.get().shared:
+    backplane.get().listen(_from_peer, _inbound_from_peer, _link_health)
