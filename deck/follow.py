@@ -24,7 +24,7 @@ import threading
 
 import streamlit as st
 
-from . import hub, nav, rooms, static_render
+from . import backplane, hub, nav, rooms, static_render
 from .moves import request_move
 from .parser import Slide
 
@@ -198,6 +198,8 @@ def render_presenter_panel(talk_id: str, index: int, room_id: str, role_name: st
             st.markdown(f"<span class='deck-room-mode'>Mode: {html.escape(mode)}</span> · "
                         f"<span class='deck-room-followers'>{hub.follower_count(room_id)}</span> following live",
                         unsafe_allow_html=True)
+            if not hub.link_up():  # several servers, Redis down: this server's followers only, for now
+                st.warning(backplane.UNAVAILABLE_TEXT, icon="🟠")
             st.caption("Audience link (live push) — share it (screen, QR, chat); it carries no key:")
             st.code(audience_url(room_id), language=None)
             st.caption("If that page cannot connect, phones switch by themselves to the slower link:")
@@ -224,6 +226,8 @@ def poll_interval(pollers: int) -> float:
 
 def render_audience_bar(room_id: str, talk_id: str, index: int) -> None:
     """Status line plus the polling fragment that moves a following window (the fallback path)."""
+    if not hub.link_up():
+        st.caption(f"🟠 {backplane.UNAVAILABLE_TEXT}")
     if following():
         st.caption("🔴 Following the presenter live")
     else:
