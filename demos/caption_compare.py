@@ -1,8 +1,11 @@
-"""The talk's headline: four caption decoders on one picture, side by side, live.
+"""The talk's headline: four caption decoders trained on Flickr8k, one real photo, side by side, live.
 
-Options: ``decoder`` (one of gru, dilated_cnn, glu_cnn, transformer: show only that decoder, five sampled
-captions, as on the "Results : …" slides), ``untrained=1`` (start with the epoch-0 toggle on),
-``image`` (test picture number), ``mode`` (greedy | sampled | beam).
+The photo is a real scene that ships inside the installed packages (scikit-image, scikit-learn,
+matplotlib), an upload or the camera (``demos/kit/images.py``); Inception-v3 turns it into the same
+features the decoders were trained on (``models/captioning/photos.py``). Options: ``decoder`` (one of
+gru, dilated_cnn, glu_cnn, transformer: only that decoder, five sampled captions, as on the "Results : …"
+slides), ``untrained=1`` (start with the epoch-0 toggle on), ``photo`` (the sample photo shown first:
+astronaut, cat, hopper, coffee, rocket, temple, flower), ``mode`` (greedy | sampled | beam).
 """
 from __future__ import annotations
 
@@ -12,129 +15,81 @@ import numpy as np
 import streamlit as st
 
 from demos.kit import captioning as C
-from demos.kit.options import choice, declare, flag, integer
+from demos.kit.options import choice, declare, flag
 
 MODES = {"greedy": "Greedy (most likely word)", "sampled": "Sampled (temperature)", "beam": "Beam search"}
+PHOTOS = {"astronaut": "astronaut", "cat": "cat (Chelsea)", "hopper": "Grace Hopper", "coffee": "coffee",
+          "rocket": "rocket", "temple": "China (temple)", "flower": "flower"}
+SAMPLED = 5  # captions drawn on a one-decoder slide
+STRIP = 8  # words of the attention strip on the projector
+LONG = 10  # words of a caption shown on the projector before it is cut
 
-
-# image: clamped to the test set's size in render; mode: greedy, or sampled when one decoder is shown.
-OPTIONS = declare(decoder=choice(C.decoder_names, None), untrained=flag(False), image=integer(3, 0),
+# mode: greedy, or sampled when one decoder is shown
+OPTIONS = declare(decoder=choice(C.photo_decoder_names, None), untrained=flag(False), photo=choice(PHOTOS, "astronaut"),
                   mode=choice(MODES, None))
 
 
-def _features(key_prefix: str, ts, image: int):
-    """(picture RGB, pooled, regions, reference token lists or [], label) from the chosen source."""
-    source = st.radio("Picture", ["Test picture", "Upload your own"], horizontal=True, key=f"{key_prefix}_src",
-                      help="Test pictures were never seen in training. An upload goes through the same Inception-v3 encoder.")
-    if source == "Test picture":
-        i = st.slider("Test picture number", 0, len(ts) - 1, min(image, len(ts) - 1), key=f"{key_prefix}_img")
-        return C.picture(i), ts.pooled[i], ts.regions[i], ts.refs(i), f"test picture {i}"
-    from demos.kit.images import decode_upload, show_notices
+def _photo(key_prefix: str, default: str):
+    """The chosen photo (``LoadedImage``) or None (the upload's message is shown)."""
+    from demos.kit.images import image_input
 
-    up = st.file_uploader("Your picture", type=None, key=f"{key_prefix}_upload",
-                          help="Any photo or drawing; it is squashed to 160×160 like the training pictures. "
-                               "The decoders only know the shapes and colours of the built-in scenes.")
-    img, err = decode_upload(up)
-    if err:
-        st.error(err)
-        return None
-    if img is None:
-        st.caption("Nothing uploaded yet: showing test picture 0 meanwhile.")
-        return C.picture(0), ts.pooled[0], ts.regions[0], ts.refs(0), "test picture 0"
-    show_notices(img)
-    from PIL import Image
-
-    rgb = np.asarray(Image.fromarray(img.array).resize((160, 160), Image.LANCZOS))
-    with st.spinner("Inception-v3 features…"):
-        pooled, regions = C.encoder()(rgb)
-    return rgb, pooled, regions, [], img.name
+    return image_input(key_prefix, default_sample=default, label="Photo", max_side=640, samples=C.PHOTO_SAMPLES)
 
 
-def _caption(model, mode, pooled, regions, temperature, width, seed, n=1):
-    from models.captioning import infer
-
-    if mode == "greedy":
-        return infer.greedy(model, pooled, regions)
-    if mode == "beam":
-        return [infer.beam(model, pooled, regions, width=width)]
-    return infer.sample(model, pooled, regions, temperature, seed=seed, n=n)
-
-
-def _attention_strip(model, vocab, ids, rgb, pooled, regions):
-    """One small copy of the picture per word, brightened where the transformer looked."""
-    import torch
-
-    from models.captioning.vocab import START
-
-    if not ids:
+def _attention_strip(rgb, words, att, n: int, present: bool) -> None:
+    """One small copy of the photo per word, hot where the transformer looked (its last layer's attention over
+    the 4×4 regions); the share it gave the whole-photo vector under each."""
+    if att is None or not words:
         return
-    with torch.inference_mode():
-        model(torch.tensor([[START] + list(ids)]), torch.as_tensor(pooled[None], dtype=torch.float32),
-              torch.as_tensor(regions[None], dtype=torch.float32))
-    att = model.attention()[0].numpy()  # (T+1, 1 + R)
-    r = att.shape[1] - 1
-    side = int(round(r ** 0.5))
-    if side * side != r:
-        return
-    words = vocab.decode(ids)
-    cols = st.columns(min(len(words), 8))
-    for k, w in enumerate(words[:16]):
-        grid = att[k, 1:].reshape(side, side)
-        grid = grid / max(grid.max(), 1e-6)
-        mask = np.kron(grid, np.ones((rgb.shape[0] // side + 1, rgb.shape[1] // side + 1)))[: rgb.shape[0], : rgb.shape[1]]
-        shown = (rgb * (0.25 + 0.75 * mask[..., None])).astype(np.uint8)
-        cols[k % len(cols)].image(shown, caption=f"'{w}' · whole {att[k, 0]:.0%}", width="stretch")
+    n = min(len(words), n)
+    cols = st.columns(n, gap="small")
+    for k in range(n):
+        cols[k].image(C.attention_overlay(rgb, att[k, 1:]), width="stretch",
+                      caption=f"{words[k]} · whole {att[k, 0]:.0%}" if not present else words[k])
 
 
-def _cell(label, vocab, caps, refs, ms, ent, untrained, present):
-    """One decoder's captions, each with its BLEU scores, and a line of figures."""
-    from models.captioning import infer
+def _shown(words: list[str], present: bool) -> str:
+    """A caption as text; on the projector one that runs on (an untrained decoder's) is cut after
+    ``LONG`` words with a count of the rest."""
+    if not words:
+        return "(empty)"
+    if present and len(words) > LONG + 2:
+        return " ".join(words[:LONG]) + f" … (+{len(words) - LONG} words)"
+    return " ".join(words)
 
-    m = ent.get("metrics", {})
-    st.markdown(f"**{label}**")
-    for ids in caps:
-        text = C.words(vocab, ids) or "(empty)"
-        st.markdown(f"**“{text}”**")
-        if refs:
-            b = infer.sentence_bleus(refs, vocab.decode(ids))
-            st.caption("BLEU-1…4: " + " · ".join(f"{v:.2f}" for v in b))
-    if present:  # one short line on the projector; the rest is in the browse view
-        st.caption(f"{ms:.0f} ms per caption · test BLEU-4 {m.get('test_bleu4', float('nan')):.3f}"
-                   + (" · showing epoch 0" if untrained else ""))
-    else:
-        st.caption(f"{ms:.0f} ms per caption · {ent.get('params', 0):,} parameters · trained "
-                   f"{ent.get('epochs', '?')} epochs in {ent.get('train_seconds', 0) / 60:.1f} min · "
-                   f"test-split BLEU-4 {m.get('test_bleu4', float('nan')):.3f}"
-                   + (" · showing epoch 0" if untrained else ""))
+
+def _figures(meta: dict, ms: float, present: bool, untrained: bool) -> str:
+    m = meta.get("metrics", {})
+    b4 = m.get("test_bleu4")
+    score = f"test BLEU-4 {b4:.1f}" if b4 is not None else "test BLEU-4 not recorded yet"
+    if present:
+        return f"{score} · {ms:.0f} ms" + (" · epoch 0" if untrained else "")
+    return (f"{score} (Flickr8k test split, coco-caption BLEU) · {ms:.0f} ms per caption on one thread · "
+            f"{meta.get('params', 0):,} parameters" + (" · showing epoch 0 (random weights)" if untrained else ""))
 
 
 def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> None:
-    """Draw on ``stage`` (``deck/stage.py``): the picture and our decoders' captions in ``stage.visual``,
-    "Random picture" (and "Sample again" while sampling) in ``stage.controls``, the picture source, the
-    decoding settings, the untrained toggle and the reference captions in ``stage.more``."""
+    """Draw on ``stage`` (``deck/stage.py``): the photo and our decoders' captions (and the transformer's
+    attention, word by word) in ``stage.visual``; "Next photo" (and "Sample again" while sampling) in
+    ``stage.controls``; the photo source (sample / upload / camera), decoding settings and the untrained
+    toggle in ``stage.more``."""
     from deck.stage import default_stage
 
     stage = stage or default_stage()
-    if not C.available():
-        stage.visual.info(C.SHIP_HINT)
-        return
-    from models.captioning import decoders, infer
-
     o = OPTIONS.parse(options)
-    ts = C.test_set()
     only = o.decoder
-    for name in ("img", "seed", "src"):  # a button's choice, applied before the widget is drawn
+    names = [only] if only else C.photo_decoder_names()
+    labels = C.photo_labels()
+    for name in ("sample", "seed", "source"):  # a button's choice, applied before the widget is drawn
         nxt = st.session_state.pop(f"{key_prefix}_{name}_next", None)
         if nxt is not None:
             st.session_state[f"{key_prefix}_{name}"] = nxt
     with stage.more:
-        got = _features(key_prefix, ts, min(o.image, len(ts) - 1))
-        mode_default = "sampled" if only else "greedy"
+        img = _photo(key_prefix, PHOTOS[o.photo])
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
         mode = c1.radio("Decoding", list(MODES), format_func=MODES.get, horizontal=True, key=f"{key_prefix}_mode",
-                        index=list(MODES).index(o.mode or mode_default))
-        untrained = c2.toggle("Untrained (epoch 0)", value=o.untrained,
-                              key=f"{key_prefix}_untrained",
+                        index=list(MODES).index(o.mode or ("sampled" if only else "greedy")))
+        untrained = c2.toggle("Untrained (epoch 0)", value=o.untrained, key=f"{key_prefix}_untrained",
                               help="The same networks with their random starting weights, before any training: "
                                    "\"uninitialised model is terrible\".")
         c1, c2, c3 = st.columns(3)
@@ -144,53 +99,66 @@ def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> N
         seed = c3.number_input("Seed", 0, 9999, 0, key=f"{key_prefix}_seed", disabled=mode != "sampled")
     with stage.controls:
         b = st.container(horizontal=True)
-        if b.button("Random picture", key=f"{key_prefix}_action", type="primary",
-                    help="Another test picture, never seen in training."):
-            st.session_state[f"{key_prefix}_img_next"] = int(np.random.default_rng().integers(len(ts)))
-            st.session_state[f"{key_prefix}_src_next"] = "Test picture"
+        if b.button("Next photo", key=f"{key_prefix}_action", type="primary",
+                    help="The next built-in photo (none of them is in Flickr8k)."):
+            cur = st.session_state.get(f"{key_prefix}_sample", PHOTOS[o.photo])
+            k = C.PHOTO_SAMPLES.index(cur) if cur in C.PHOTO_SAMPLES else -1
+            st.session_state[f"{key_prefix}_sample_next"] = C.PHOTO_SAMPLES[(k + 1) % len(C.PHOTO_SAMPLES)]
+            st.session_state[f"{key_prefix}_source_next"] = "Sample photo"
             st.rerun()
         if mode == "sampled" and b.button("Sample again", key=f"{key_prefix}_resample",
                                           help="New random draws: the next seed."):
             st.session_state[f"{key_prefix}_seed_next"] = (int(seed) + 1) % 10_000
             st.rerun()
-    if got is None:
+    if img is None:  # a corrupt upload: its message is already on the slide
         return
-    rgb, pooled, regions, refs, label = got
-    if refs:
-        stage.more.markdown("**Reference captions**\n" + "\n".join(f"- {' '.join(r)}" for r in refs))
-
     present = stage.present
+    shipped = set(C.photos_shipped())
     with stage.visual:
-        left, right = st.columns([1, 2.2] if present else [1, 2.4])
-    left.image(rgb, caption=f"{label} (what the decoders see, 160×160)", width="stretch")
+        left, right = st.columns([1, 1.9] if present else [1, 2.2])
+    left.image(img.array, caption=f"{img.name} (the decoders see it at 224×224)", width="stretch")
+    if not shipped & set(names):
+        with right:
+            for name in names:
+                st.caption(C.not_shipped_note(name))  # (no decoder to show: the full note, even on the projector)
+        return
+    rgb = img.array
+    feats = C.photo_features(rgb)
     with right:
-        names = [only] if only else decoders.DECODERS
         if only:
             cells = [st.container(border=True)]
         else:
             r1, r2 = st.columns(2), st.columns(2)
             cells = [c.container(border=True) for c in (*r1, *r2)]
     trans = None
+    kind = {"sampled": "sample"}.get(mode, mode)
     for name, cell in zip(names, cells):
-        model, vocab, ent = C.decoder(name, untrained)
-        t0 = time.perf_counter()
-        caps = _caption(model, mode, pooled, regions, temperature, width, seed, n=5 if only else 1)
-        ms = (time.perf_counter() - t0) * 1000 / len(caps)
-        m = ent.get("metrics", {})
         with cell:
-            if present and not only:  # the projector: name and caption, then one short line of figures
-                text = C.words(vocab, caps[0]) or "(empty)"
-                st.markdown(f"**{decoders.LABELS[name]}**{' · epoch 0' if untrained else ''}  \n**“{text}”**")
-                b = infer.sentence_bleus(refs, vocab.decode(caps[0]))[3] if refs else None
-                st.caption((f"BLEU-4 {b:.2f} " if b is not None else "BLEU-4 ")
-                           + f"(test split {m.get('test_bleu4', float('nan')):.3f}) · {ms:.0f} ms")
+            if name not in shipped:
+                st.markdown(f"**{labels[name]}**")
+                st.caption(C.not_shipped_note(name, short=present))
+                continue
+            _, meta = C.photo_decoder(name, untrained)  # loaded (once) before the clock starts
+            n = SAMPLED if only else 1
+            t0 = time.perf_counter()
+            outs = [C.photo_caption(feats, name, kind, beam=width, seed=int(seed) * 100 + k, temperature=temperature,
+                                    untrained=untrained) for k in range(n if kind == "sample" else 1)]
+            ms = (time.perf_counter() - t0) * 1000 / len(outs)
+            lines = [f"“{_shown(o_['words'], present)}”" for o_ in outs]
+            if only:
+                st.markdown(f"**{labels[name]}** · {MODES[mode].split(' (')[0].lower()}"
+                            + (" · epoch 0" if untrained else "") + "\n" + "\n".join(f"- **{t}**" for t in lines))
             else:
-                _cell(decoders.LABELS[name], vocab, caps, refs, ms, ent, untrained, present)
+                st.markdown(f"**{labels[name]}**{' · epoch 0' if untrained else ''}  \n**{lines[0]}**")
+            st.caption(_figures(meta, ms, present, untrained))
         if name == "transformer":
-            trans = (model, vocab, caps[0])
-    if trans is not None and trans[2]:
-        # collapsed on the projector (the captions are the visual); open on a transformer slide in browse
-        with stage.visual.expander("Where the transformer looked, word by word", expanded=bool(only) and not present):
-            st.caption("Attention of the last layer over the picture's 3×3 Inception regions (bright = attended); "
-                       "'whole' is the share given to the pooled whole-picture vector.")
-            _attention_strip(trans[0], trans[1], trans[2], rgb, pooled, regions)
+            trans = outs[0]
+    if trans is not None and trans["attention"] is not None:
+        with stage.visual:
+            st.caption("Where the transformer looked while writing each word (last layer's attention over a 4×4 grid "
+                       "of the photo; hot = attended" + ("" if present else "; 'whole' = the share given to the "
+                                                          "whole-photo vector") + ")")
+            _attention_strip(rgb, trans["words"], trans["attention"], STRIP if present else 16, present)
+    if not present:
+        stage.more.caption(f"Captions of the photo by the decoders trained on Flickr8k's 6,000 training photos "
+                   f"({mode}); shipped now: {', '.join(labels[n] for n in C.photo_decoder_names() if n in shipped) or 'none'}.")

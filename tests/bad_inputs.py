@@ -165,9 +165,8 @@ UPLOADERS: list[Uploader] = [
     *_picker("convolution", "t"),
     *_picker("deepdream", "t"),
     *_picker("imagenet", "t"),
-    # captioning is someone else's demo; its upload goes through demos.kit.images.decode_upload
-    Uploader("caption_compare", "t_upload", ("demos/caption_compare.py", 'f"{key_prefix}_upload"'), {},
-             (("radio", "t_src", "Upload your own"),)),
+    # the captioning slides' photo (sample / upload / camera) comes through the same picker
+    *_picker("caption_compare", "t"),
 ]
 
 # ------------------------------------------------------------------------------------- URL params

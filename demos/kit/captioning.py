@@ -78,3 +78,124 @@ def manifest_entry(name: str) -> dict:
 
 def words(vocab, ids) -> str:
     return " ".join(vocab.decode(list(ids)))
+
+
+# ------------------------------------------------------------------ real photos (decoders trained on Flickr8k)
+# The photos the captioning slides show without an upload: real scenes that ship inside scikit-image,
+# scikit-learn and matplotlib (models/data/images.py SAMPLES), people and animals first (Flickr8k's subjects).
+PHOTO_SAMPLES = ["astronaut", "cat (Chelsea)", "Grace Hopper", "coffee", "rocket", "China (temple)", "flower"]
+PHOTO_AREA = "models/artefacts/captioning_photos/"
+# Flickr8k test split, BLEU-4 on the 0-100 scale, as printed in the papers
+PAPERS = [("NeuralTalk (Karpathy & Fei-Fei 2015)", 16.0), ("Show, Attend and Tell, soft (Xu et al. 2015)", 19.5),
+          ("Show, Attend and Tell, hard (Xu et al. 2015)", 21.3)]
+
+
+def photo_decoder_names() -> list[str]:
+    """The four decoder families in the talk's order (the photo decoders share the shapes decoders' names)."""
+    from models.captioning.photo_decoders import DECODERS
+
+    return list(DECODERS)
+
+
+def photo_labels() -> dict:
+    from models.captioning.photo_decoders import LABELS
+
+    return dict(LABELS)
+
+
+def photos_shipped() -> list[str]:
+    """The photo decoders whose checkpoint is in models/artefacts/captioning_photos/ now (cheap: file checks)."""
+    from models.captioning import photos
+
+    return photos.available()
+
+
+def not_shipped_note(name: str, short: bool = False) -> str:
+    if short:
+        return "not shipped yet"
+    return (f"{photo_labels().get(name, name)}: not shipped yet ({PHOTO_AREA}{name}.pt is missing; "
+            "python -m models.captioning.photo_train makes it).")
+
+
+@st.cache_resource(show_spinner="Loading a caption decoder…", max_entries=12)
+def photo_decoder(name: str, untrained: bool = False):
+    """(decoder, checkpoint metadata), loaded once per server process; ``untrained``: the same network with
+    its random starting weights (seed 0), the talk's "epoch 0"."""
+    import torch
+
+    from models.captioning import photo_decoders, photos
+    from models.device import set_threads
+
+    set_threads("single")  # small nets: one thread (a second only spins against other sessions)
+    model, meta = photos.load_decoder(name)
+    if untrained:
+        torch.manual_seed(0)
+        model = photo_decoders.build(name, meta["vocab_size"], None, **meta["config"]).eval()
+        for p in model.parameters():
+            p.requires_grad_(False)
+    return model, meta
+
+
+@st.cache_data(show_spinner="Inception-v3 features of the photo…", max_entries=32)
+def photo_features(rgb: np.ndarray):
+    """(pooled (2048,), regions (16, 256)) of one photo: the training features' own steps (photos.encode_photo)."""
+    from models.captioning import photos
+
+    return photos.encode_photo(rgb)
+
+
+def photo_caption(features, name: str, mode: str = "greedy", beam: int = 3, seed: int | None = None,
+                  temperature: float = 1.0, untrained: bool = False) -> dict:
+    """One caption, as ``models.captioning.photos.caption`` returns it ({"words", "text", "attention"}), from the
+    shipped decoder or (``untrained``) its epoch-0 twin; one torch thread."""
+    import torch
+
+    from models.captioning import infer, photos
+    from models.captioning.photo_train import MAX_WORDS, beam_batch
+    from models.captioning.vocab import START
+    from models.device import set_threads
+
+    model, meta = photo_decoder(name, untrained)
+    set_threads("single")
+    if not untrained:
+        return photos.caption(features, name, mode=mode, beam=beam, seed=seed, temperature=temperature)
+    pooled, regions = (np.asarray(f, np.float32) for f in features)
+    if mode == "beam":
+        ids = beam_batch(model, pooled[None], regions[None], max(1, int(beam)))[0]
+    elif mode == "sample":
+        ids = infer.sample(model, pooled, regions, temperature, seed=int(seed or 0), max_len=MAX_WORDS + 2)[0]
+    else:
+        ids = infer.greedy(model, pooled, regions, max_len=MAX_WORDS + 2)[0]
+    words = photos.load_vocab().decode(ids)
+    att = None
+    if name == "transformer":
+        with torch.inference_mode():
+            model(torch.tensor([[START] + list(ids)]), torch.from_numpy(pooled)[None], torch.from_numpy(regions)[None])
+            att = model.attention()[0].numpy().astype(np.float32)
+    return {"decoder": name, "mode": mode, "words": words, "text": " ".join(words), "attention": att}
+
+
+def photo_manifest_entry(name: str) -> dict:
+    """The decoder's manifest entry (metrics on the papers' 0-100 scale), {} while it is not shipped."""
+    from models import artefacts
+
+    return artefacts.entry("captioning_photos", f"photos_{name}") or {}
+
+
+def attention_overlay(rgb: np.ndarray, weights, grid: int = 4, side: int = 224) -> np.ndarray:
+    """The photo (squashed to ``side``², as Inception saw it) lit where the decoder looked: ``weights`` are its
+    attention shares over the ``grid`` × ``grid`` regions (row by row, top left first; what is left of 1 went
+    to the whole-photo vector). A region with its fair share (1 / regions) stays dim; one with four times
+    that or more is fully lit and tinted warm, so a decoder that looks everywhere alike lights nothing up."""
+    from PIL import Image
+
+    from models.captioning.photos import as_rgb
+
+    base = np.asarray(Image.fromarray(as_rgb(rgb)).resize((side, side), Image.BILINEAR), np.float32)
+    w = np.nan_to_num(np.asarray(weights, np.float32).reshape(grid, grid)) * grid * grid  # 1 = a fair share
+    lit = np.clip((w - 0.5) / 3.5, 0.0, 1.0)
+    heat = np.asarray(Image.fromarray((lit * 255).astype(np.uint8)).resize((side, side), Image.BICUBIC),
+                      np.float32)[..., None] / 255.0
+    warm = np.array([255.0, 170.0, 0.0], np.float32)
+    out = base * (0.3 + 0.7 * heat) * (1 - 0.35 * heat) + warm * 0.35 * heat
+    return np.clip(out, 0, 255).astype(np.uint8)
