@@ -55,7 +55,7 @@ def render_nginx(listen: str | int, upstreams: list[str], run_dir: str | Path) -
     """deploy/nginx.conf with its placeholders filled in (``upstreams``: ``host:port`` of each deck server)."""
     if not upstreams:
         raise ValueError("nginx needs at least one deck server")
-    servers = " ".join(f"server {u} max_fails=1 fail_timeout=10s;" for u in upstreams)
+    servers = "".join(f"server {u} max_fails=1 fail_timeout=10s; " for u in upstreams)  # as compose.yaml's
     return (TEMPLATE.read_text().replace("__LISTEN__", str(listen)).replace("__RUN__", str(run_dir))
             .replace("__UPSTREAM_SERVERS__", servers))
 
