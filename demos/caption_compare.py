@@ -58,8 +58,9 @@ def _shown(words: list[str], present: bool) -> str:
     return " ".join(words)
 
 
-def _figures(meta: dict, ms: float, present: bool, untrained: bool) -> str:
-    m = meta.get("metrics", {})
+def _figures(name: str, meta: dict, ms: float, present: bool, untrained: bool) -> str:
+    """One line under a decoder's captions: its recorded test BLEU-4 (manifest), the time per caption."""
+    m = C.photo_manifest_entry(name).get("metrics", {})
     b4 = m.get("test_bleu4")
     score = f"test BLEU-4 {b4:.1f}" if b4 is not None else "test BLEU-4 not recorded yet"
     if present:
@@ -150,7 +151,7 @@ def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> N
                             + (" · epoch 0" if untrained else "") + "\n" + "\n".join(f"- **{t}**" for t in lines))
             else:
                 st.markdown(f"**{labels[name]}**{' · epoch 0' if untrained else ''}  \n**{lines[0]}**")
-            st.caption(_figures(meta, ms, present, untrained))
+            st.caption(_figures(name, meta, ms, present, untrained))
         if name == "transformer":
             trans = outs[0]
     if trans is not None and trans["attention"] is not None:

@@ -67,6 +67,11 @@ def test_compare_slide_captions_a_real_photo_with_every_shipped_decoder():
     assert len(caps) == len(shipped) and all(c.strip("”") and c != "(empty)”" for c in caps)
     assert notes.count("ms per caption on one thread") == len(shipped)
     assert "NASA astronaut" in notes  # the default photo is a real one that ships with scikit-image
+    from demos.kit import captioning as C
+
+    for name in shipped:  # each decoder's recorded test BLEU-4 (manifest) under its caption
+        b4 = C.photo_manifest_entry(name).get("metrics", {}).get("test_bleu4")
+        assert (f"test BLEU-4 {b4:.1f} (Flickr8k test split" if b4 is not None else "not recorded yet") in notes
     if "transformer" in shipped:
         assert "Where the transformer looked" in notes
 
@@ -185,3 +190,21 @@ def test_scores_table_lists_recorded_decoders_beside_the_papers():
     assert "Like for like" in notes and "coco-caption" in notes
     assert [v for _, v in C.PAPERS] == [16.0, 19.5, 21.3]
     _app("caption_table", show="curves")
+
+
+# -- the vocabulary slide -----------------------------------------------------------------------------
+
+
+def test_vocabulary_slide_strikes_the_words_no_decoder_can_write():
+    from models.captioning import photos
+
+    v = photos.load_vocab()
+    at = _app("caption_data")
+    assert any(f"**{len(v):,}** entries" in m.value for m in at.markdown)
+    at.text_input(key="t_text").set_value("A dog runs zzqxv on the grass").run()
+    assert not at.exception
+    line = next(m.value for m in at.markdown if "zzqxv" in m.value)
+    assert "~~zzqxv~~" in line and "**dog**" in line and "**grass**" in line
+    assert any("6 of 7 words can be written" in c.value for c in at.caption)
+    at.text_input(key="t_text").set_value("").run()
+    assert not at.exception and any("Type a caption" in c.value for c in at.caption)
