@@ -38,6 +38,7 @@ _LOG = logging.getLogger(__name__)
 
 DEFAULT_TTL_S = 4 * 3600.0
 BACKOFF_S = (0.2, 0.4, 0.8, 1.0)      # waits between reconnection tries; the last one repeats
+REPORT_S = 2.0                         # how often a server reports its audience sockets per room
 SETTLE_S = 5.0                         # after Redis returns, a room it lacks is not taken as ended for this long
 PUBLISH_QUEUE = 2000                   # messages waiting for Redis; beyond that the oldest news is dropped
 UNAVAILABLE_TEXT = "Live follow unavailable, reconnecting…"
@@ -126,6 +127,26 @@ class Memory:
     def disown(self, room_id: str) -> None:
         pass
 
+    def report_followers(self, counts: dict[str, int]) -> None:
+        """This server's audience sockets per room (the other servers add them to their own)."""
+        if self.down:
+            return
+        with self.bus["lock"]:
+            table = self.bus.setdefault("followers", {})
+            for room_id in list(table):
+                table[room_id].pop(self.origin, None)
+            for room_id, n in counts.items():
+                if n > 0:
+                    table.setdefault(room_id, {})[self.origin] = n
+
+    def peer_followers(self, room_id: str) -> int:
+        """Audience sockets of the room on the other servers (0 when unknown)."""
+        if self.down:
+            return 0
+        with self.bus["lock"]:
+            return sum(n for origin, n in self.bus.get("followers", {}).get(room_id, {}).items()
+                       if origin != self.origin)
+
     def listen(self, on_message: OnMessage, on_inbound: OnInbound, on_health: OnHealth | None = None) -> None:
         self._listeners = (on_message, on_inbound, on_health)
         with self.bus["lock"]:
@@ -166,6 +187,9 @@ class RedisBackplane:
         self._mine: dict[str, dict[str, str]] = {}     # rooms this server publishes -> type -> latest text
         self._queue: queue.Queue = queue.Queue(PUBLISH_QUEUE)
         self._listeners: tuple | None = None
+        self._counter: Callable[[], dict[str, int]] | None = None
+        self._reported: set[str] = set()
+        self._next_report = 0.0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -278,6 +302,35 @@ class RedisBackplane:
         self._listeners = (on_message, on_inbound, on_health)
         self._ensure_threads()
 
+    def count_with(self, counter: Callable[[], dict[str, int]]) -> None:
+        """``counter()`` gives this server's audience sockets per room; reported every :data:`REPORT_S`."""
+        self._counter = counter
+
+    def report_followers(self, counts: dict[str, int]) -> None:
+        pipe = self._r.pipeline(transaction=False)
+        for room_id in self._reported - {r for r, n in counts.items() if n > 0}:
+            pipe.hdel(self._k("followers", room_id), self.origin)
+        for room_id, n in counts.items():
+            if n > 0:
+                pipe.hset(self._k("followers", room_id), self.origin, n)
+                pipe.expire(self._k("followers", room_id), int(REPORT_S * 5))
+        self._call(pipe.execute)
+        self._reported = {r for r, n in counts.items() if n > 0}
+
+    def peer_followers(self, room_id: str) -> int:
+        try:
+            raw = self._call(lambda: self._r.hgetall(self._k("followers", room_id)))
+        except Unavailable:
+            return 0
+        total = 0
+        for origin, n in raw.items():
+            if origin.decode() != self.origin:
+                try:
+                    total += int(n)
+                except ValueError:
+                    pass
+        return total
+
     def close(self) -> None:
         self._stop.set()
         self._wake.set()
@@ -349,6 +402,12 @@ class RedisBackplane:
                     message = pubsub.get_message(timeout=1.0)
                     if message is not None:
                         self._dispatch(message)
+                    if self._counter is not None and time.monotonic() >= self._next_report and self._up:
+                        self._next_report = time.monotonic() + REPORT_S
+                        try:
+                            self.report_followers(self._counter())
+                        except Unavailable:
+                            pass
                     elif not self._up:
                         break  # another thread saw Redis fail: resubscribe from scratch
             except self._errors:

@@ -104,9 +104,11 @@ def on_message(type_name: str, handler: Handler) -> None:
 
 
 def follower_count(room_id: str) -> int:
-    """Audience pages of the room connected right now (push path only)."""
+    """Audience pages of the room connected right now (push path only; on every server with Redis)."""
     with _LOCK:
-        return _COUNTS.get(room_id, 0)
+        here = _COUNTS.get(room_id, 0)
+    bp = backplane.get()
+    return here + bp.peer_followers(room_id) if bp.shared else here
 
 
 def latest(room_id: str, kind: str) -> dict | None:
@@ -400,5 +402,11 @@ def link_up() -> bool:
 
 
 rooms.on_end(end)  # a room ended by its key or by time: its audience pages hear of it
+def _local_counts() -> dict[str, int]:
+    with _LOCK:
+        return dict(_COUNTS)
+
+
 if backplane.get().shared:
     backplane.get().listen(_from_peer, _inbound_from_peer, _link_health)
+    backplane.get().count_with(_local_counts)

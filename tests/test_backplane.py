@@ -286,3 +286,22 @@ def test_rooms_keep_working_while_redis_is_down(through_redis):
     assert ear.wait_for(lambda: here.up() and peer.up(), 8)
     assert hub.link_up() and hub.latest(room_id, "status") is None
     assert ear.wait_for(lambda: (peer.load_room(room_id) or {}).get("index") == "3", 3)
+
+
+def test_same_behaviour_follower_counts(servers):
+    a, b, _ = servers
+    a.report_followers({"r1": 3, "r2": 0})
+    b.report_followers({"r1": 4})
+    assert a.peer_followers("r1") == 4 and b.peer_followers("r1") == 3
+    assert a.peer_followers("r2") == 0 and b.peer_followers("r2") == 0
+    a.report_followers({})  # A's followers of r1 left
+    assert b.peer_followers("r1") == 0 and a.peer_followers("r1") == 4
+
+
+def test_follower_count_adds_the_other_servers(through_redis):
+    here, peer, ear, _ = through_redis
+    room_id, _key = rooms.open_room("t", 0)
+    peer.report_followers({room_id: 150})
+    assert hub.follower_count(room_id) == 150
+    here.count_with(lambda: {room_id: 7})
+    assert ear.wait_for(lambda: peer.peer_followers(room_id) == 7, 5)  # reported by the subscriber thread
