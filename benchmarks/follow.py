@@ -48,6 +48,7 @@ from deck.parser import load_deck  # noqa: E402
 from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noqa: E402
 
 CHROMIUM_FOLLOWERS = 3
+MOVE_TIMEOUT_S = 60.0
 TYPE_RE = re.compile(r'"type":"(\w+)"')
 INDEX_RE = re.compile(r'"index":(\d+)')
 
@@ -158,6 +159,8 @@ def worker(kind: str, url: str, room: str, n: int, out: str) -> int:
 
     async def main():
         loop = asyncio.get_running_loop()
+        # a follower's timer ticking after the server closed its session is not news: errors are counted
+        loop.set_exception_handler(lambda _loop, ctx: status["errors"].append(str(ctx.get("exception"))[:120]))
         conns = await (_push_worker if kind == "push" else _poll_worker)(url, room, n, events, status)
         print(f"ready {len(conns)}", flush=True)
         await loop.run_in_executor(None, sys.stdin.readline)
@@ -256,7 +259,8 @@ class Presenter:
         self.room, self.key = q["room"], q["key"]
 
     def next(self) -> tuple[float, float, int]:
-        """Press ArrowRight; (press time, ms until the new slide shows here, new index)."""
+        """Press ArrowRight; (press time, ms until the new slide shows here, new index). A move that does
+        not show within MOVE_TIMEOUT_S counts as that long (the run then stops: see ``run_moves``)."""
         target = self.index + 1
         self.page.evaluate("document.activeElement && document.activeElement.blur()")
         before = self.page.evaluate(RUN_STATE_JS)
@@ -271,7 +275,7 @@ class Presenter:
                  const r = document.querySelector('.deck-run-done');
                  const run = r ? parseInt((/deck-run-(\\d+)/.exec(r.className) || [0, 0])[1], 10) : 0;
                  return h && c && c.textContent.startsWith(counter) && (h.textContent !== before[0] || run > before[1]);
-               }""", arg=[before, f"Slide {target + 1} /"], polling="raf", timeout=60000)
+               }""", arg=[before, f"Slide {target + 1} /"], polling="raf", timeout=MOVE_TIMEOUT_S * 1000)
         ms = (time.time() - t0) * 1000
         self.index = target
         return t0, ms, target
@@ -293,10 +297,19 @@ def chromium_followers(browser, address: str, streamlit: bool) -> list:
 
 
 def run_moves(presenter: Presenter, moves: int, interval: float) -> list[tuple[float, float, int]]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     out = []
     for _ in range(moves):
         began = time.time()
-        out.append(presenter.next())
+        try:
+            out.append(presenter.next())
+        except PlaywrightTimeout:
+            print(f"# the presenter's move to slide {presenter.index + 2} did not show within {MOVE_TIMEOUT_S:g} s: "
+                  "counted as that long; this run stops here", flush=True)
+            out.append((began, MOVE_TIMEOUT_S * 1000, presenter.index + 1))
+            presenter.index += 1
+            break
         time.sleep(max(0.0, interval - (time.time() - began)))
     return out
 
@@ -351,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--followers", default="300,1000", help="simulated push followers per run (comma list)")
-    ap.add_argument("--fallback", type=int, default=100,
+    ap.add_argument("--fallback", type=int, default=50,
                     help="simulated polling followers for the fallback_ figures (0 skips them)")
     ap.add_argument("--moves", type=int, default=12, help="presenter key presses per run")
     ap.add_argument("--interval", type=float, default=2.0, help="seconds between presses")
@@ -369,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--start {args.start} + --moves {args.moves} runs past the talk's {len(talk.slides)} slides",
               file=sys.stderr)
         return 2
-    counts = [int(x) for x in args.followers.split(",") if x.strip()]
+    counts = [int(x) for x in args.followers.split(",") if x.strip() and int(x) > 0]
     load1 = os.getloadavg()[0]
     print(f"# machine: {os.cpu_count()} cores, load average {load1:.2f} at start; slides "
           f"{args.start + 1}..{args.start + args.moves + 1} of {talk.id}, a press every {args.interval:g} s",

@@ -30,7 +30,7 @@ from .parser import Slide
 
 FOLLOW_POLL_S = 0.3
 MAX_POLL_S = 3.0
-MAX_POLLS_PER_S = 60.0
+MAX_POLLS_PER_S = 30.0
 PUSH_FRESH_S = 30.0
 _LOG = logging.getLogger(__name__)
 

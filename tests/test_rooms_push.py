@@ -217,7 +217,7 @@ def test_slide_text_is_escaped_by_the_renderer():
 
 def test_fallback_poll_backs_off_as_the_room_grows():
     assert follow.poll_interval(1) == follow.FOLLOW_POLL_S
-    assert follow.poll_interval(60) == pytest.approx(1.0)
+    assert follow.poll_interval(45) == pytest.approx(1.5)
     assert follow.poll_interval(300) == follow.MAX_POLL_S
     room_id, key = rooms.open_room(TALK.id, 0)
     try:
