@@ -24,6 +24,25 @@ SAMPLED = 5  # captions drawn on a one-decoder slide
 STRIP = 8  # words of the attention strip on the projector
 LONG = 10  # words of a caption shown on the projector before it is cut
 
+# The June 2017 talk's five sampled captions per decoder (epoch 50, Flickr30k), of its test photo of a brown dog
+# playing with a garden hose: shown beside ours on the one-decoder "Results" slides (and in their notes).
+TALK_2017 = {
+    "gru": ["a black dog running on a park .", "two big dogs play ball across the grass .",
+            "the dog is being blocked by three other men each of it to something .",
+            "a dog chases a ball while a man in a vest holding the hand .",
+            "a man and a dog are chasing with a frisbee in the grass ."],
+    "dilated_cnn": ["the brown dog is standing on a yard .",
+                    "one dog bites another baseball player has found behind in the background .",
+                    "a dog running in a field leaps onto a field .", "two brown dogs are playing with a ball at a park .",
+                    "a brown dog runs his white dog while he is running along in winter grass ."],
+    "glu_cnn": ["a gray dog is running on a grass field .", "a dog jumping off over a bush .",
+                "a dog on a leash is near a fountain .", "a brown dog is running through the muddy rain .",
+                "a one dog with a brown jacket is playing in an enclosed setting ."],
+    "transformer": ["two dogs play in the grass .", "two dogs race by the two dogs fight to a grassy yard .",
+                    "the brown dogs lead beside two fire .", "two colored dog on a dogs to a metal tunnel .",
+                    "one dog chases after a brown dog on the park ."],
+}
+
 # mode: greedy, or sampled when one decoder is shown
 OPTIONS = declare(decoder=choice(C.photo_decoder_names, None), untrained=flag(False), photo=choice(PHOTOS, "astronaut"),
                   mode=choice(MODES, None))
@@ -147,13 +166,17 @@ def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> N
             ms = (time.perf_counter() - t0) * 1000 / len(outs)
             lines = [f"“{_shown(o_['words'], present)}”" for o_ in outs]
             if only:
-                st.markdown(f"**{labels[name]}** · {MODES[mode].split(' (')[0].lower()}"
+                st.markdown(f"**Ours · {labels[name]}** · {MODES[mode].split(' (')[0].lower()}, trained on Flickr8k"
                             + (" · epoch 0" if untrained else "") + "\n" + "\n".join(f"- **{t}**" for t in lines))
             else:
                 st.markdown(f"**{labels[name]}**{' · epoch 0' if untrained else ''}  \n**{lines[0]}**")
             st.caption(_figures(name, meta, ms, present, untrained))
         if name == "transformer":
             trans = outs[0]
+    if only and not untrained:  # the Results slides: the 2017 talk's captions of its own test photo, beside ours
+        with stage.visual.container(border=True):
+            st.markdown(f"**2017 talk · {labels[only]}** · epoch 50, Flickr30k, its test photo: a dog with a garden hose")
+            st.caption("\n".join(f"- “{t}”" for t in TALK_2017[only]))
     if trans is not None and trans["attention"] is not None:
         with stage.visual:
             st.caption("Where the transformer looked while writing each word (last layer's attention over a 4×4 grid "

@@ -102,6 +102,10 @@ def test_results_slide_samples_five_captions_or_says_it_is_not_shipped(decoder):
     assert at.selectbox(key="t_sample").value == "cat (Chelsea)"
     if decoder in _shipped():
         assert len(_quoted(at)) == 5 and LABELS[decoder] in at.markdown[0].value
+        from demos.caption_compare import TALK_2017  # the talk's five, beside ours
+
+        assert any(m.value.startswith(f"**2017 talk · {LABELS[decoder]}**") for m in at.markdown)
+        assert any(TALK_2017[decoder][0] in c.value for c in at.caption)
     else:
         assert not _quoted(at) and any("not shipped yet" in c.value for c in at.caption)
 
