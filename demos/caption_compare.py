@@ -130,7 +130,9 @@ def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> N
                                           help="New random draws: the next seed."):
             st.session_state[f"{key_prefix}_seed_next"] = (int(seed) + 1) % 10_000
             st.rerun()
-    if img is None:  # a corrupt upload: its message is already on the slide
+    if img is None:  # an upload that is not a readable picture: its message is in More settings, said here too
+        stage.visual.warning("That upload is not a picture we can read (see More settings for why): upload another, "
+                             "or pick a sample photo.")
         return
     present = stage.present
     shipped = set(C.photos_shipped())

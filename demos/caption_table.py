@@ -79,6 +79,8 @@ def render(key_prefix: str = "caption_table", stage=None, **options: str) -> Non
         fig.update_layout(height=stage.height(520, 340), margin=dict(l=10, r=10, t=30, b=10),
                           xaxis_title="training CPU-minutes", yaxis_title="dev BLEU-4 (greedy, 0–100)",
                           legend=dict(orientation="h", y=1.15))
+        fig.update_xaxes(rangemode="tozero")
+        fig.update_yaxes(rangemode="tozero")
         stage.visual.plotly_chart(fig, width="stretch", key=f"{key_prefix}_curves")
         stage.visual.caption("One point per dev check (1,000 Flickr8k dev photos, greedy captions)."
                              + (f" Not shipped yet: {', '.join(missing)}." if missing else ""))
