@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         ap.error(f"port {args.port} is taken; pick another with --port")
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also where a shell started us with SIGINT ignored
     reported: set[int] = set()
     try:
         with Cluster(args.n, port=args.port, redis_port=args.redis_port, public=args.public) as cluster:
