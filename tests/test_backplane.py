@@ -305,3 +305,22 @@ def test_follower_count_adds_the_other_servers(through_redis):
     assert hub.follower_count(room_id) == 150
     here.count_with(lambda: {room_id: 7})
     assert ear.wait_for(lambda: peer.peer_followers(room_id) == 7, 5)  # reported by the subscriber thread
+
+
+def test_a_vote_on_another_server_reaches_the_presenters_poll(through_redis):
+    from deck import polls
+
+    here, peer, ear, _ = through_redis
+    room_id, _key = rooms.open_room("t", 0)
+    poll = polls.open_poll(room_id, polls.Pollable("playground", "pg", "lr", "Which rate?", (0.003, 0.03, 0.3)))
+    try:
+        assert ear.wait_for(lambda: any(m[:2] == (room_id, "poll") for m in ear.messages))  # phones elsewhere see it
+        peer.send_inbound(room_id, "voter-on-server-2", json.dumps({"type": "vote", "poll": poll.id, "choice": 1}))
+        assert ear.wait_for(lambda: polls.current(room_id).counts() == [0, 1, 0], 5)
+        assert ear.wait_for(lambda: any(m[:2] == (room_id, "poll") and json.loads(m[2])["counts"] == [0, 1, 0]
+                                        for m in ear.messages), 5)  # the new counts go back out
+        peer.send_inbound(room_id, "voter-on-server-2", json.dumps({"type": "vote", "poll": poll.id, "choice": 9}))
+        time.sleep(0.5)
+        assert polls.current(room_id).counts() == [0, 1, 0]  # still checked like any vote
+    finally:
+        polls.close_poll(room_id, poll.id)
