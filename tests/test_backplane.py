@@ -240,6 +240,8 @@ def test_rooms_shared_and_key_never_stored(through_redis):
                                  "index": 1, "updated": time.time()})
     assert rooms.room_exists("otherroom") and rooms.is_presenter("otherroom", other)
     assert rooms.room_position("otherroom") == ("t", 1)
+    # ...and its presenter, moved here when that server died, drives it from here
+    assert rooms.drive("otherroom", other, "t", 2) is True and peer.load_room("otherroom")["index"] == "2"
     assert rooms.end_room(room_id, key)
     assert peer.load_room(room_id) is None
     assert ear.wait_for(lambda: any(m[:2] == (room_id, "end") for m in ear.messages))
