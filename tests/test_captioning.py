@@ -228,37 +228,8 @@ def test_untrained_decoder_is_terrible():
     assert ev["bleu4"] < 0.05
 
 
-# -- slides (AppTest) ------------------------------------------------------------------------------
-
-APP = """
-import sys; sys.path.insert(0, {root!r})
-from demos import {demo}
-{demo}.render(key_prefix="t", {opts})
-"""
-
-
-def _app(demo, **opts):
-    from streamlit.testing.v1 import AppTest
-
-    args = ", ".join(f"{k}={v!r}" for k, v in opts.items())
-    at = AppTest.from_string(APP.format(root=str(ROOT), demo=demo, opts=args), default_timeout=90)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-# The comparison, sample and scores slides run on real photos: tests/test_captioning_demos.py.
-
-
-def test_teacher_forcing_slide_and_tables():
-    at = _app("caption_steps", mode="free")
-    assert len(at.dataframe) == 2 and "Teacher forcing:" in at.caption[-1].value
-    at.selectbox(key="t_dec").set_value("transformer").run()
-    assert not at.exception
-
-
-def test_bad_slide_options_fall_back():
-    _app("caption_steps", image="99999", decoder="x")
+# The captioning slides (demos caption_compare, caption_table, caption_steps, caption_data) run on real photos
+# with the decoders trained on Flickr8k: tests/test_captioning_demos.py.
 
 
 def test_real_format_pipeline_end_to_end(tmp_path):

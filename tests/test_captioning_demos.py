@@ -212,3 +212,30 @@ def test_vocabulary_slide_strikes_the_words_no_decoder_can_write():
     assert any("6 of 7 words can be written" in c.value for c in at.caption)
     at.text_input(key="t_text").set_value("").run()
     assert not at.exception and any("Type a caption" in c.value for c in at.caption)
+
+
+# -- teacher forcing vs test time -----------------------------------------------------------------------
+
+
+def test_teacher_forcing_slide_on_a_real_photo():
+    from demos.caption_steps import REFERENCE
+
+    shipped = _shipped()
+    at = _app("caption_steps", mode="free", decoder=shipped[-1])
+    assert len(at.dataframe) == 2 and "Teacher forcing:" in at.caption[-1].value
+    forced = at.dataframe[1].value  # mode=free: test time first
+    ref = REFERENCE["astronaut"].split()
+    assert list(forced["should be"]) == ref + ["<stop>"]  # every reference word, then STOP
+    assert list(forced["fed (true word)"]) == ["<start>"] + ref
+    at.text_input(key="t_ref_astronaut").set_value("a woman zzqxv smiles").run()
+    assert not at.exception and at.caption[-1].value.endswith("Not in the vocabulary (fed as <unk>): zzqxv.")
+    assert len(at.dataframe[1].value) == 5
+    at.selectbox(key="t_photo").set_value("rocket").run()
+    assert not at.exception and at.text_input(key="t_ref_rocket").value == REFERENCE["rocket"]
+    at.toggle(key="t_untr").set_value(True).run()
+    assert not at.exception and "epoch 0" in " ".join(m.value for m in at.markdown)
+
+
+def test_teacher_forcing_slide_bad_options_fall_back():
+    at = _app("caption_steps", photo="99999", decoder="x", mode="?")
+    assert at.selectbox(key="t_photo").value == "astronaut" and len(at.dataframe) == 2
