@@ -121,7 +121,7 @@ def test_every_upload_widget_answers_every_hostile_file(u):
     if u.demo.startswith("caption_"):
         from demos.kit.captioning import available
 
-        assert available(), "the shipped captioning artefacts are missing (models/artefacts/captioning/)"
+        assert available(), "the shipped captioning artefacts are missing (models/artefacts/captioning_photos/)"
     at = reach(demo_app(u.demo, u.options).run(), u)
     assert not at.exception, f"{u.id}: {at.exception}"
     problems = []
