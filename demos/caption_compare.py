@@ -157,7 +157,7 @@ def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> N
         with cell:
             if name not in shipped:
                 st.markdown(f"**{labels[name]}**")
-                st.caption(C.not_shipped_note(name, short=present))
+                st.caption(C.not_shipped_note(name, short=present, labelled=False))
                 continue
             _, meta = C.photo_decoder(name, untrained)  # loaded (once) before the clock starts
             n = SAMPLED if only else 1

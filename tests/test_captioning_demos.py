@@ -62,7 +62,7 @@ def test_compare_slide_captions_a_real_photo_with_every_shipped_decoder():
     notes = " ".join(c.value for c in at.caption)
     for name, label in LABELS.items():
         assert f"**{label}**" in text
-        assert (f"{label}: not shipped yet" in notes) == (name not in shipped)
+        assert (f"models/artefacts/captioning_photos/{name}.pt is missing" in notes) == (name not in shipped)
     caps = _quoted(at)
     assert len(caps) == len(shipped) and all(c.strip("”") and c != "(empty)”" for c in caps)
     assert notes.count("ms per caption on one thread") == len(shipped)

@@ -47,10 +47,11 @@ def photos_shipped() -> list[str]:
     return photos.available()
 
 
-def not_shipped_note(name: str, short: bool = False) -> str:
+def not_shipped_note(name: str, short: bool = False, labelled: bool = True) -> str:
+    """What a slide says for a decoder whose checkpoint is not there (``short``: three words, for the projector)."""
     if short:
         return "not shipped yet"
-    return (f"{photo_labels().get(name, name)}: not shipped yet ({PHOTO_AREA}{name}.pt is missing; "
+    return ((f"{photo_labels().get(name, name)}: " if labelled else "") + f"not shipped yet ({PHOTO_AREA}{name}.pt is missing; "
             "python -m models.captioning.photo_train makes it).")
 
 
