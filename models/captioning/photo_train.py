@@ -179,7 +179,8 @@ def beam_batch(model, pooled, regions, width: int = 3, alpha: float = 0.5, max_l
             top_s, top_i = cand.topk(2 * k, 1)
             top_s, top_i = top_s.cpu().numpy(), top_i.cpu().numpy()
             for i in range(b):
-                if done[i]:
+                if done[i]:  # keep its rows the same length as the others (they are ignored)
+                    seqs[i] = [q + [PAD] for q in seqs[i]]
                     continue
                 new_seqs, new_scores = [], []
                 for s, flat in zip(top_s[i], top_i[i]):
@@ -196,7 +197,7 @@ def beam_batch(model, pooled, regions, width: int = 3, alpha: float = 0.5, max_l
                         break
                 if len(finished[i]) >= k or not new_seqs:
                     done[i] = True
-                    new_seqs, new_scores = [seqs[i][0]], [-np.inf]
+                    new_seqs, new_scores = [q + [PAD] for q in seqs[i]], [-np.inf] * k
                 while len(new_seqs) < k:
                     new_seqs.append(new_seqs[0])
                     new_scores.append(-np.inf)
@@ -302,6 +303,9 @@ def train(decoder: str, cpu_minutes: float, lr: float = 2e-3, batch: int = 64, s
             dev_eval(epoch if not out_of_budget else f"{epoch} (part)")
     model.load_state_dict(best[1])
     train_cpu = time.process_time() - cpu0
+    run.mkdir(parents=True, exist_ok=True)
+    torch.save({"decoder": decoder, "model": cpu_state(model), "history": history, "best_epoch": best[2]},
+               run / f"{decoder}_best_weights.pt")  # kept even if the decoding choice below fails
     # choose the decoding on dev
     model.eval()
     chosen = []
