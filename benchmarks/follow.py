@@ -291,7 +291,7 @@ def chromium_followers(browser, address: str, streamlit: bool) -> list:
             page.wait_for_selector(".deck-counter", timeout=120000)
             page.evaluate(WATCH_STREAMLIT_JS)
         else:
-            page.wait_for_function("document.body.getAttribute('data-index') !== null", timeout=60000)
+            page.wait_for_function("() => document.body.getAttribute('data-index') !== null", timeout=60000)
         pages.append(page)
     return pages
 
