@@ -182,8 +182,9 @@ class Followers:
     def __init__(self, kind: str, url: str, room: str, n: int):
         self.out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
         self.n = n
-        self.proc = subprocess.Popen([sys.executable, __file__, "--worker", kind, "--url", url, "--room", room,
-                                      "--n", str(n), "--out", self.out], stdin=subprocess.PIPE,
+        # --room=<id>: a room id may start with "-"
+        self.proc = subprocess.Popen([sys.executable, __file__, f"--worker={kind}", f"--url={url}", f"--room={room}",
+                                      f"--n={n}", f"--out={self.out}"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, cwd=ROOT)
         ready = self.proc.stdout.readline().split()
         self.connected = int(ready[1]) if len(ready) == 2 and ready[0] == "ready" else 0
