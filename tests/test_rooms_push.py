@@ -248,3 +248,30 @@ def test_presenter_run_publishes_each_move_once(monkeypatch, room):
     follow.drive(room_id, key, pos.at(2))
     assert wait_for(2) == [(room_id, 1), (room_id, 2)]
     assert sent[-1][1]["type"] == "slide" and key not in json.dumps(sent[-1][1])
+
+
+def test_fallback_follower_demo_waits_for_play(monkeypatch):
+    """A window following a room by polling (``?room=``) does not start a live demo by itself; a plain visitor does."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.delenv("DECK_SLIDES_DIR", raising=False)
+    deck = load_deck(ROOT / "slides")
+    slide = next(s for t in deck.talks for s in t.slides if any(seg.demo == "painting" for seg in s.demos))
+    room_id, key = rooms.open_room(slide.talk_id, slide.index)
+
+    def running(at):
+        return {k: at.session_state[k] for k in at.session_state if str(k).endswith("_running")}
+
+    try:
+        follower = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+        follower.query_params["room"] = room_id
+        follower.run()
+        assert follower.main.header[0].value == slide.title
+        assert running(follower) and not any(running(follower).values())
+        visitor = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+        for k, v in nav.slide_params(slide).items():
+            visitor.query_params[k] = v
+        visitor.run()
+        assert running(visitor) and all(running(visitor).values())
+    finally:
+        rooms.end_room(room_id, key)
