@@ -55,8 +55,8 @@ def _photo(key_prefix: str, default: str):
 
 
 def _attention_strip(rgb, words, att, n: int, present: bool) -> None:
-    """One small copy of the photo per word, hot where the transformer looked (its last layer's attention over
-    the 4×4 regions); the share it gave the whole-photo vector under each."""
+    """One small copy of the photo per word, lit where the transformer looked most (its last layer's attention
+    over the 4×4 regions, ``C.attention_overlay``); in browse mode the share it gave the whole-photo vector."""
     if att is None or not words:
         return
     n = min(len(words), n)
@@ -66,12 +66,12 @@ def _attention_strip(rgb, words, att, n: int, present: bool) -> None:
                       caption=f"{words[k]} · whole {att[k, 0]:.0%}" if not present else words[k])
 
 
-def _shown(words: list[str], present: bool) -> str:
-    """A caption as text; on the projector one that runs on (an untrained decoder's) is cut after
-    ``LONG`` words with a count of the rest."""
+def _shown(words: list[str], present: bool, cut: bool) -> str:
+    """A caption as text; on the projector an untrained decoder's (``cut``: it runs on to the length limit)
+    is cut after ``LONG`` words with a count of the rest."""
     if not words:
         return "(empty)"
-    if present and len(words) > LONG + 2:
+    if present and cut and len(words) > LONG + 2:
         return " ".join(words[:LONG]) + f" … (+{len(words) - LONG} words)"
     return " ".join(words)
 
@@ -165,7 +165,7 @@ def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> N
             outs = [C.photo_caption(feats, name, kind, beam=width, seed=int(seed) * 100 + k, temperature=temperature,
                                     untrained=untrained) for k in range(n if kind == "sample" else 1)]
             ms = (time.perf_counter() - t0) * 1000 / len(outs)
-            lines = [f"“{_shown(o_['words'], present)}”" for o_ in outs]
+            lines = [f"“{_shown(o_['words'], present, untrained)}”" for o_ in outs]
             if only:
                 st.markdown(f"**Ours · {labels[name]}** · {MODES[mode].split(' (')[0].lower()}, trained on Flickr8k"
                             + (" · epoch 0" if untrained else "") + "\n" + "\n".join(f"- **{t}**" for t in lines))
@@ -181,7 +181,7 @@ def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> N
     if trans is not None and trans["attention"] is not None:
         with stage.visual:
             st.caption("Where the transformer looked while writing each word (last layer's attention over a 4×4 grid "
-                       "of the photo; hot = attended" + ("" if present else "; 'whole' = the share given to the "
+                       "of the photo; lit = more than its fair share" + ("" if present else "; 'whole' = the share given to the "
                                                           "whole-photo vector") + ")")
             _attention_strip(rgb, trans["words"], trans["attention"], STRIP if present else 16, present)
     if not present:

@@ -62,6 +62,7 @@ def photo_decoder(name: str, untrained: bool = False):
     import torch
 
     from models.captioning import photo_decoders, photos
+    from models.captioning.vocab import START
     from models.device import set_threads
 
     set_threads("single")  # small nets: one thread (a second only spins against other sessions)
@@ -71,6 +72,8 @@ def photo_decoder(name: str, untrained: bool = False):
         model = photo_decoders.build(name, meta["vocab_size"], None, **meta["config"]).eval()
         for p in model.parameters():
             p.requires_grad_(False)
+    with torch.inference_mode():  # one warm-up step, so the first caption's time on the slide is a usual one
+        model(torch.tensor([[START]]), torch.zeros(1, 2048), torch.zeros(1, photos.GRID ** 2, 256))
     return model, meta
 
 
@@ -122,18 +125,20 @@ def photo_manifest_entry(name: str) -> dict:
 
 def attention_overlay(rgb: np.ndarray, weights, grid: int = 4, side: int = 224) -> np.ndarray:
     """The photo (squashed to ``side``², as Inception saw it) lit where the decoder looked: ``weights`` are its
-    attention shares over the ``grid`` × ``grid`` regions (row by row, top left first; what is left of 1 went
-    to the whole-photo vector). A region with its fair share (1 / regions) stays dim; one with four times
-    that or more is fully lit and tinted warm, so a decoder that looks everywhere alike lights nothing up."""
+    attention over the ``grid`` × ``grid`` regions (row by row, top left first). Each region's share of the
+    regions' total is compared with a fair share (1 / regions): a region at or below its fair share stays dark,
+    the most-attended one is lit fully once it has at least twice its fair share (less: partly), with a warm
+    tint; a decoder that looks everywhere alike lights nothing up."""
     from PIL import Image
 
     from models.captioning.photos import as_rgb
 
     base = np.asarray(Image.fromarray(as_rgb(rgb)).resize((side, side), Image.BILINEAR), np.float32)
-    w = np.nan_to_num(np.asarray(weights, np.float32).reshape(grid, grid)) * grid * grid  # 1 = a fair share
-    lit = np.clip((w - 0.5) / 3.5, 0.0, 1.0)
+    w = np.clip(np.nan_to_num(np.asarray(weights, np.float64).reshape(grid, grid)), 0.0, None)
+    fair = w / max(float(w.sum()), 1e-12) * w.size  # 1 = a fair share of the regions' attention
+    lit = np.clip((fair - 1.0) / (max(2.0, float(fair.max())) - 1.0), 0.0, 1.0)
     heat = np.asarray(Image.fromarray((lit * 255).astype(np.uint8)).resize((side, side), Image.BICUBIC),
                       np.float32)[..., None] / 255.0
     warm = np.array([255.0, 170.0, 0.0], np.float32)
-    out = base * (0.3 + 0.7 * heat) * (1 - 0.35 * heat) + warm * 0.35 * heat
+    out = base * (0.3 + 0.7 * heat) * (1 - 0.3 * heat) + warm * 0.3 * heat
     return np.clip(out, 0, 255).astype(np.uint8)
