@@ -177,12 +177,17 @@ def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> N
     if only and not untrained:  # the Results slides: the 2017 talk's captions of its own test photo, beside ours
         with stage.visual.container(border=True):
             st.markdown(f"**2017 talk · {labels[only]}** · epoch 50, Flickr30k, its test photo: a dog with a garden hose")
-            st.caption("\n".join(f"- “{t}”" for t in TALK_2017[only]))
+            if present:  # one paragraph on the projector: the strip of attention must fit under it
+                st.caption(" · ".join(f"“{t}”" for t in TALK_2017[only]))
+            else:
+                st.caption("\n".join(f"- “{t}”" for t in TALK_2017[only]))
     if trans is not None and trans["attention"] is not None:
         with stage.visual:
-            st.caption("Where the transformer looked while writing each word (last layer's attention over a 4×4 grid "
-                       "of the photo; lit = more than its fair share" + ("" if present else "; 'whole' = the share given to the "
-                                                          "whole-photo vector") + ")")
+            st.caption("Where the transformer looked, word by word (lit: regions given more than a fair share of its "
+                       "attention)" if present else
+                       "Where the transformer looked while writing each word (last layer's attention over a 4×4 grid of "
+                       "the photo; lit = regions given more than a fair share; 'whole' = the share given to the "
+                       "whole-photo vector)")
             _attention_strip(rgb, trans["words"], trans["attention"], STRIP if present else 16, present)
     if not present:
         stage.more.caption(f"Captions of the photo by the decoders trained on Flickr8k's 6,000 training photos "
