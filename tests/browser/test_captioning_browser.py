@@ -8,7 +8,7 @@ ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
 @pytest.mark.parametrize("demo,expect_text", [
-    ("caption_data", "content words"), ("caption_steps", "Teacher forcing:"), ("word_reps", "Error correction in the binary code"),
+    ("caption_data", "can be written by the decoders"), ("caption_steps", "Teacher forcing:"), ("word_reps", "Error correction in the binary code"),
     ("caption_table", "One point per dev check"),
 ])
 def test_captioning_demo_renders_on_its_slide(page: Page, deck_url, demo, expect_text):
