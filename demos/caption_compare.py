@@ -81,6 +81,8 @@ def _figures(name: str, meta: dict, ms: float, present: bool, untrained: bool) -
     m = C.photo_manifest_entry(name).get("metrics", {})
     b4 = m.get("test_bleu4")
     score = f"test BLEU-4 {b4:.1f}" if b4 is not None else "test BLEU-4 not recorded yet"
+    if untrained:  # the recorded score is the trained decoder's, not these random weights'
+        return f"{ms:.0f} ms" + (" per caption on one thread" if not present else "") + " · epoch 0 (random weights)"
     if present:
         return f"{score} · {ms:.0f} ms" + (" · epoch 0" if untrained else "")
     return (f"{score} (Flickr8k test split, coco-caption BLEU) · {ms:.0f} ms per caption on one thread · "

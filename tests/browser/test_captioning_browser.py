@@ -36,7 +36,7 @@ def test_four_decoders_compared_live_on_a_real_photo(page: Page, deck_url, shots
     page.get_by_text("Beam search", exact=True).click()
     expect(page.get_by_text("Beam width")).to_be_visible()
     page.get_by_text("Untrained (epoch 0)").click()
-    expect(page.get_by_text("showing epoch 0").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("epoch 0 (random weights)").first).to_be_visible(timeout=30_000)
     untrained = page.locator("strong").filter(has_text="“").all_inner_texts()
     assert untrained != greedy
     if "transformer" in shipped:
