@@ -162,8 +162,9 @@ def caption(features, decoder_name: str, mode: str = "greedy", beam: int = 3, se
         s = int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None else int(seed)
         ids = sample(model, pooled, regions, temperature=temperature, seed=s, max_len=MAX_WORDS + 2)[0]
     elif mode == "beam":
-        a = meta["decoding"]["alpha"] if alpha is None and meta["decoding"]["mode"] == "beam" else (alpha or 0.5)
-        ids = beam_batch(model, pooled[None], regions[None], max(1, int(beam)), a)[0]
+        if alpha is None:  # the length normalisation chosen on dev (0.5 when dev preferred greedy)
+            alpha = meta["decoding"]["alpha"] if meta["decoding"]["mode"] == "beam" else 0.5
+        ids = beam_batch(model, pooled[None], regions[None], max(1, int(beam)), float(alpha))[0]
     else:
         raise ValueError(f"mode must be greedy, sample or beam, not {mode!r}")
     words = _ids_to_words(ids)
