@@ -1,7 +1,7 @@
 """Scores of the decoders trained on Flickr8k, beside the papers' published figures, and how they trained.
 
 Options: ``show`` = table (BLEU-1…4 and CIDEr per decoder and the image-blind baseline on the Flickr8k
-test split, and BLEU-4 on coco-mini, as ``python -m models.captioning.photo_train ship`` recorded them
+test split, and BLEU-4 on coco-mini, as ``python -m models.captioning.photo_ship`` recorded them
 in models/artefacts/captioning_photos/manifest.json, with NeuralTalk and Show, Attend and Tell beside
 them) or curves (dev-split BLEU-4 against CPU minutes while training).
 """

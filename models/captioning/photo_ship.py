@@ -1,6 +1,6 @@
 """Score the Flickr8k decoders once on test (and coco-mini) and ship them to models/artefacts/captioning_photos.
 
-    python -m models.captioning.photo_train ship [--decoders gru transformer ...]
+    python -m models.captioning.photo_ship [--decoders gru transformer ...]
 
 For each decoder trained by ``photo_train train`` (``data/captioning_photos/run/<decoder>.pt``): its weights
 are rounded to float16 (what ships), loaded back, and the captions of the 1,000 Flickr8k test photos and of
@@ -11,6 +11,7 @@ shipped files plus the reference captions in ../shared/data.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import pathlib
 import shutil
@@ -104,7 +105,7 @@ def ship(decoders, run: pathlib.Path = RUN, log=print) -> None:
         torch.save({**meta, "model": state}, out / f"{name}.pt")
         cmd = (f"python -m models.captioning.photo_train train --decoder {name} --cpu-minutes {ck['budget_cpu_minutes']:g} "
                f"--lr {ck['lr']:g} --batch {ck['batch']} --seed {ck['seed']} --threads {ck['threads']} && "
-               f"python -m models.captioning.photo_train ship")
+               f"python -m models.captioning.photo_ship")
         artefacts.record(AREA, {
             "name": f"photos_{name}", "path": f"models/artefacts/{AREA}/{name}.pt", "decoder": name,
             "label": photo_decoders.LABELS[name], "command": cmd, "data": DATA,
@@ -122,3 +123,16 @@ def ship(decoders, run: pathlib.Path = RUN, log=print) -> None:
             "history": ck["history"]})
         log(f"{name}: test BLEU-4 {ts['bleu4']:.2f} (B1 {ts['bleu1']:.1f}, CIDEr {ts['cider']:.1f}); "
             f"coco-mini BLEU-4 {cs['bleu4']:.2f}; {ck['cpu_minutes']:.1f} CPU-min")
+
+
+def main(argv=None) -> None:
+    from .photo_decoders import ALL
+
+    ap = argparse.ArgumentParser(description="score the trained decoders on test once and ship them to "
+                                             "models/artefacts/captioning_photos")
+    ap.add_argument("--decoders", nargs="*", default=ALL)
+    ship(ap.parse_args(argv).decoders)
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,7 @@ Three steps, each a command (the features come first: ``python -m models.caption
 
     python -m models.captioning.photo_train prepare
     python -m models.captioning.photo_train train --decoder gru --cpu-minutes 12
-    python -m models.captioning.photo_train ship            # every trained decoder -> captioning_photos
+    python -m models.captioning.photo_ship                  # every trained decoder -> captioning_photos
 
 ``prepare`` tokenises the captions the coco-caption way (``cocoeval.tokens``), builds the talk's
 vocabulary from the training split (stop words first, then every word seen in at least 5 different
@@ -331,7 +331,7 @@ def train(decoder: str, cpu_minutes: float, lr: float = 2e-3, batch: int = 64, s
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description="caption decoders on Flickr8k: prepare, train, ship")
+    ap = argparse.ArgumentParser(description="caption decoders on Flickr8k: prepare, train (shipping: python -m models.captioning.photo_ship)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("prepare", help="vocabulary, PCA of the regions, prepared.npz")
     t = sub.add_parser("train", help="train one decoder on a CPU-time budget; select on dev")
@@ -343,17 +343,11 @@ def main(argv=None) -> None:
     t.add_argument("--batch", type=int, default=64)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=1)
-    s = sub.add_parser("ship", help="score on test once, copy into models/artefacts/captioning_photos")
-    s.add_argument("--decoders", nargs="*", default=ALL)
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
         prepare()
-    elif a.cmd == "train":
-        train(a.decoder, a.cpu_minutes, a.lr, a.batch, a.seed, a.threads, log=lambda m: print(m, flush=True))
     else:
-        from .photo_ship import ship
-
-        ship(a.decoders)
+        train(a.decoder, a.cpu_minutes, a.lr, a.batch, a.seed, a.threads, log=lambda m: print(m, flush=True))
 
 
 if __name__ == "__main__":
