@@ -1,6 +1,7 @@
 """Polls that drive a demo (#21): deck/polls.py (declared POLLS, vote checks, live counts, apply the
 winner to the running demo) and the QR code of the audience link."""
 import asyncio
+import concurrent.futures
 import importlib
 import json
 import pkgutil
@@ -117,7 +118,9 @@ def test_votes_through_the_hub_handler(sent):
                                                      "pad": "x" * 3000}))]
         return results
 
-    results = asyncio.run(deliver())
+    # a thread of its own: in the whole suite the browser tests' sync Playwright keeps a loop running here
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        results = pool.submit(asyncio.run, deliver()).result(timeout=30)
     assert results[0] == "ok" and results[2] == "dropped"  # oversized: the hub drops it unread
     assert poll.votes == {"cookie-voter": 1}  # the bad index was refused by the handler
 

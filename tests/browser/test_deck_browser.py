@@ -312,6 +312,7 @@ def test_diagrams_and_counter_readable_in_both_themes(browser, deck_url, shots, 
     try:
         open_slide(page, deck_url, slide)
         page.wait_for_selector("[data-testid='stGraphVizChart'] svg .node text", state="attached", timeout=30000)
+        page.wait_for_selector(".deck-counter", timeout=30000)  # the run may still be drawing the nav
         bg = page.evaluate(BG_LUMA_JS)
         text = page.evaluate(LUMA_JS, "[data-testid='stGraphVizChart'] svg .node text")
         counter = page.evaluate(LUMA_JS, ".deck-counter")
