@@ -22,7 +22,10 @@ FOLDER = artefacts.folder(AREA)
 
 @pytest.fixture(autouse=True)
 def _one_thread():
+    before = torch.get_num_threads()
     torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _entries():
@@ -74,6 +77,7 @@ def test_shipped_decoder_reproduces_its_recorded_test_and_coco_scores(name):
     from models.captioning.photo_train import decode, score
 
     e = _decoder_entries()[name]
+    torch.set_num_threads(2)  # the one long job of this file: 1,239 photos decoded (CI machines have 2 cores)
     model, meta = photos.load_decoder(name)
     vocab = photos.load_vocab()
     d = meta["decoding"]
