@@ -56,8 +56,14 @@ def test_fast_paths_stylise():
 
 
 def test_shipped_example_is_what_its_command_makes(tmp_path):
-    """The manifest's command, run again into a scratch file: the same first and final loss as
-    recorded, and the same picture as the shipped JPEG."""
+    """The manifest's command, run again into a scratch file: the same first loss as recorded (one forward
+    pass, the same on any CPU), a final loss and a picture close to the recorded ones.
+
+    Thirty L-BFGS steps amplify the last-bit differences between CPUs' float kernels, so the end point is
+    not bit-for-bit portable: the recording machine (AVX-512) gave 390.72 and a picture equal to the JPEG;
+    a Sapphire Rapids machine (AMX) gives 400.14 with a mean pixel difference of 7.5 (372 and 9.0 with
+    oneDNN switched off), while styling moves the picture ~51 levels away from the photo, and the two
+    pictures' changes from the photo correlate at 0.98."""
     import shlex
 
     rec = by_name("vision")["style_transfer_example"]
@@ -68,11 +74,15 @@ def test_shipped_example_is_what_its_command_makes(tmp_path):
     sty.main(argv + ["--manifest", str(tmp_path / "manifest.json")])
     again = json.loads((tmp_path / "manifest.json").read_text())["artefacts"][0]["metrics"]
     assert again["loss_start"] == pytest.approx(rec["metrics"]["loss_start"], rel=1e-3)
-    assert again["loss_end"] == pytest.approx(rec["metrics"]["loss_end"], rel=1e-3)   # measured: 390.72 both
+    assert again["loss_end"] == pytest.approx(rec["metrics"]["loss_end"], rel=0.06)
     shipped = np.asarray(Image.open(ROOT / rec["path"]).convert("RGB")).astype(int)
     made = np.asarray(Image.open(tmp_path / "style.jpg").convert("RGB")).astype(int)
     assert shipped.shape == made.shape == (170, 256, 3)
-    assert np.abs(shipped - made).mean() < 0.5                                          # the same picture
+    photo = np.asarray(Image.fromarray(sample("cat (Chelsea)")).resize((256, 170), Image.BILINEAR)).astype(int)
+    styled_by = np.abs(shipped - photo).mean()
+    assert styled_by > 30                                              # the shipped picture is styled
+    assert np.abs(shipped - made).mean() < styled_by / 4               # and the re-made one is near it:
+    assert np.corrcoef((shipped - photo).ravel(), (made - photo).ravel())[0, 1] > 0.9   # the same styling
 
 
 APP = "from demos.style_transfer import render\nrender(key_prefix='sx', size='128')"
