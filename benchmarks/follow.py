@@ -22,6 +22,13 @@ fallback_*_N                     the same for the fallback path: N Streamlit ses
                                  by polling (lightweight Streamlit-protocol clients, ``benchmarks/load.py``'s
                                  ``Visitor``, in a separate process) plus 3 Chromium windows on ``?room=<id>``
 
+Followers stand for phones, which in a room are other machines. On this 2-core machine their CPU would be
+taken from the presenter's server and browser, so by default (``--followers-priority idle``) the simulated
+followers' process and the Chromium followers' browser run under Linux's SCHED_IDLE policy: they get the
+CPU only when the presenter's side leaves it idle (their lags are then pessimistic). ``--followers-priority
+normal`` runs them like any process (the figures then include the harness's own CPU cost).
+``--passes`` goes over the slides that many times per run (percentiles over moves x passes).
+
 Every figure is one ``name value unit`` line; lines starting with ``#`` give details (followers that
 missed a move, connection errors, the machine's load when the run started). Clocks: the presenter's
 press time and the followers' receive times are this machine's wall clock (``time.time()`` /
@@ -176,16 +183,31 @@ def worker(kind: str, url: str, room: str, n: int, out: str) -> int:
     return 0
 
 
+def _idle_priority() -> None:
+    """This process (and its children) runs only on CPU time nothing else wants (SCHED_IDLE)."""
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
+def idle_chromium(folder: str) -> str:
+    """A launcher that starts Chromium under SCHED_IDLE (inherited by its renderers; Chromium's own
+    nice values do not lift it out)."""
+    path = Path(folder) / "chromium-idle"
+    path.write_text(f'#!/bin/sh\nexec chrt --idle 0 "{chromium_path()}" "$@"\n')
+    path.chmod(0o755)
+    return str(path)
+
+
 class Followers:
     """The simulated followers' process."""
 
-    def __init__(self, kind: str, url: str, room: str, n: int):
+    def __init__(self, kind: str, url: str, room: str, n: int, idle: bool = False):
         self.out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
         self.n = n
         # --room=<id>: a room id may start with "-"
         self.proc = subprocess.Popen([sys.executable, __file__, f"--worker={kind}", f"--url={url}", f"--room={room}",
                                       f"--n={n}", f"--out={self.out}"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
+                                     stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                                     preexec_fn=_idle_priority if idle else None)
         ready = self.proc.stdout.readline().split()
         self.connected = int(ready[1]) if len(ready) == 2 and ready[0] == "ready" else 0
 
@@ -282,9 +304,13 @@ class Presenter:
         return t0, ms, target
 
 
-def chromium_followers(browser, address: str, streamlit: bool) -> list:
+FOLLOWER_VIEWPORTS = ({"width": 390, "height": 844}, {"width": 412, "height": 915}, {"width": 1024, "height": 700})
+
+
+def chromium_followers(browser, address: str, streamlit: bool, n: int = CHROMIUM_FOLLOWERS) -> list:
     pages = []
-    for size in ({"width": 390, "height": 844}, {"width": 412, "height": 915}, {"width": 1024, "height": 700}):
+    for k in range(n):
+        size = FOLLOWER_VIEWPORTS[k % len(FOLLOWER_VIEWPORTS)]
         ctx = browser.new_context(viewport=size)
         page = ctx.new_page()
         page.goto(address)
@@ -297,7 +323,16 @@ def chromium_followers(browser, address: str, streamlit: bool) -> list:
     return pages
 
 
-def run_moves(presenter: Presenter, moves: int, interval: float) -> list[tuple[float, float, int]]:
+def run_moves(presenter: Presenter, moves: int, interval: float, passes: int = 1) -> list[tuple[float, float, int]]:
+    out = []
+    for n in range(passes):
+        if n:
+            presenter.goto(presenter.start)
+        out += _one_pass(presenter, moves, interval)
+    return out
+
+
+def _one_pass(presenter: Presenter, moves: int, interval: float) -> list[tuple[float, float, int]]:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     out = []
@@ -369,6 +404,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="simulated polling followers for the fallback_ figures (0 skips them)")
     ap.add_argument("--moves", type=int, default=12, help="presenter key presses per run")
     ap.add_argument("--interval", type=float, default=2.0, help="seconds between presses")
+    ap.add_argument("--chromium-followers", type=int, default=CHROMIUM_FOLLOWERS,
+                    help="real Chromium audience pages beside the simulated followers")
+    ap.add_argument("--passes", type=int, default=2, help="times over the slides per run")
+    ap.add_argument("--followers-priority", choices=["idle", "normal"], default="idle",
+                    help="idle: followers (simulated and Chromium) run under SCHED_IDLE, as if on other machines")
     ap.add_argument("--start", type=int, default=14, help="first slide (0-based) of the first talk")
     ap.add_argument("--idle-s", type=float, default=30.0, help="idle window for server_cpu_idle_cores_300")
     args = ap.parse_args(argv)
@@ -386,27 +426,32 @@ def main(argv: list[str] | None = None) -> int:
     counts = [int(x) for x in args.followers.split(",") if x.strip() and int(x) > 0]
     load1 = os.getloadavg()[0]
     print(f"# machine: {os.cpu_count()} cores, load average {load1:.2f} at start; slides "
-          f"{args.start + 1}..{args.start + args.moves + 1} of {talk.id}, a press every {args.interval:g} s",
+          f"{args.start + 1}..{args.start + args.moves + 1} of {talk.id}, a press every {args.interval:g} s, "
+          f"{args.passes} pass(es); followers' priority: {args.followers_priority}",
           flush=True)
     with deck_server() as (url, proc, _secs), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        idle_followers = args.followers_priority == "idle"
+        launcher_dir = tempfile.mkdtemp()
+        audience_browser = (pw.chromium.launch(executable_path=idle_chromium(launcher_dir), args=CHROMIUM_FLAGS)
+                            if idle_followers else browser)
         presenter = Presenter(browser, url, talk, args.start)
         presenter.goto(args.start)
         presenter.open_room()
         # warm-up pass: every slide of the run drawn once (imports, caches), then the run without followers
         run_moves(presenter, args.moves, 0.5)
         presenter.goto(args.start)
-        presses = run_moves(presenter, args.moves, args.interval)
+        presses = run_moves(presenter, args.moves, args.interval, args.passes)
         line("presenter_next_slide_p95_ms_0", percentile([p[1] for p in presses], 0.95), "ms")
         print(f"# presenter alone, moves ms: {[round(p[1]) for p in presses]}", flush=True)
 
         for n in counts:
             presenter.goto(args.start)
             rss0 = rss_mb(proc.pid)
-            sim = Followers("push", url, presenter.room, n)
+            sim = Followers("push", url, presenter.room, n, idle_followers)
             time.sleep(2.0)
             rss1 = rss_mb(proc.pid)
-            pages = chromium_followers(browser, f"{url}/room/{presenter.room}", streamlit=False)
+            pages = chromium_followers(audience_browser, f"{url}/room/{presenter.room}", streamlit=False, n=args.chromium_followers)
             print(f"# {n}: {sim.connected} simulated followers connected", flush=True)
             idle = None
             if n == 300 or (n == counts[0] and 300 not in counts):
@@ -414,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
                 c0, w0 = cpu_seconds(proc.pid), time.time()
                 time.sleep(args.idle_s)
                 idle = (cpu_seconds(proc.pid) - c0) / (time.time() - w0)
-            presses = run_moves(presenter, args.moves, args.interval)
+            presses = run_moves(presenter, args.moves, args.interval, args.passes)
             mirror_wait = 6.0 if n == 300 else 0.0
             time.sleep(1.0 + mirror_wait)
             result = sim.stop()
@@ -441,14 +486,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.fallback:
             n = args.fallback
             presenter.goto(args.start)
-            sim = Followers("poll", url, presenter.room, n)
-            pages = chromium_followers(browser, f"{url}/?room={presenter.room}", streamlit=True)
+            sim = Followers("poll", url, presenter.room, n, idle_followers)
+            pages = chromium_followers(audience_browser, f"{url}/?room={presenter.room}", streamlit=True, n=args.chromium_followers)
             print(f"# fallback {n}: {sim.connected} polling followers connected", flush=True)
             time.sleep(3.0)
             c0, w0 = cpu_seconds(proc.pid), time.time()
             time.sleep(min(args.idle_s, 15.0))
             idle = (cpu_seconds(proc.pid) - c0) / (time.time() - w0)
-            presses = run_moves(presenter, args.moves, args.interval)
+            presses = run_moves(presenter, args.moves, args.interval, args.passes)
             time.sleep(5.0)
             result = sim.stop()
             lag_ms, missed = lags(presses, result, pages)
@@ -457,6 +502,8 @@ def main(argv: list[str] | None = None) -> int:
             line(f"fallback_server_cpu_idle_cores_{n}", idle, "cores")
             for e in result["errors"][:5]:
                 print(f"# error: {e}", flush=True)
+        if audience_browser is not browser:
+            audience_browser.close()
         browser.close()
     return 0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import client, follow, live, mirror, nav, polls, rooms, sidebar
+from . import client, follow, gcpolicy, live, mirror, nav, polls, rooms, sidebar
 from .demo_runner import run_demo, settle_imports, takes_stage
 from .moves import PRESS_KEY, apply_presses, count_presses_so_far, mark_done, pending_move, set_position, step
 from .parser import Deck, Slide, load_deck
@@ -205,3 +205,4 @@ def main() -> None:
     with st.container(key="deck_run_marker"):
         st.markdown(f"<span class='deck-run-done deck-run-{st.session_state['deck_runs']}'></span>",
                     unsafe_allow_html=True)
+    gcpolicy.after_run()  # what this run imported joins the heap full collections skip

@@ -303,9 +303,19 @@ def _check_inbound(follower: Follower, raw: str | bytes | None) -> str:
     return "ok"
 
 
-def _fan_out(room_id: str, kind: str, text: str) -> None:
-    for follower in list(_CONNS.get(room_id, ())):
+FAN_OUT_CHUNK = 32  # followers woken per turn of the event loop
+
+
+def _fan_out(room_id: str, kind: str, text: str, followers: list | None = None) -> None:
+    """Queue ``text`` for the room's followers, FAN_OUT_CHUNK of them per turn of the event loop: the
+    presenter's own page (a Streamlit session on the same loop) gets a turn between chunks instead of
+    waiting behind a send to every follower."""
+    if followers is None:
+        followers = list(_CONNS.get(room_id, ()))
+    for follower in followers[:FAN_OUT_CHUNK]:
         follower.push(kind, text)
+    if len(followers) > FAN_OUT_CHUNK:
+        asyncio.get_running_loop().call_soon(_fan_out, room_id, kind, text, followers[FAN_OUT_CHUNK:])
 
 
 def _close_room(room_id: str) -> None:

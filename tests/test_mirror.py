@@ -77,6 +77,29 @@ def test_throttle_keeps_the_latest_and_never_queues():
     assert frames == sorted(frames)  # never an old frame after a newer one
 
 
+def test_after_a_slide_change_the_first_picture_waits_for_the_move():
+    """The room's first update from a new slide goes out HOLD_AFTER_MOVE_S after the change (the
+    presenter's page and the slide message first); the room's very first update goes at once."""
+    got = []
+    first = mirror.Sink("room-hold", lambda m: got.append((time.monotonic(), m)), ("talk", 3))
+    t0 = time.monotonic()
+    mirror.publish("demo", text="slide 3", sink=first)
+    assert mirror.flush(2.0)
+    assert got[0][0] - t0 < mirror.HOLD_AFTER_MOVE_S / 2
+    time.sleep(mirror.MIN_GAP_S + 0.05)
+    moved = mirror.Sink("room-hold", lambda m: got.append((time.monotonic(), m)), ("talk", 4))
+    t1 = time.monotonic()
+    mirror.publish("demo", text="slide 4", sink=moved)
+    assert mirror.flush(2.0)
+    assert [m["text"] for _, m in got] == ["slide 3", "slide 4"]
+    assert got[1][0] - t1 >= mirror.HOLD_AFTER_MOVE_S - 0.02
+    time.sleep(mirror.MIN_GAP_S + 0.05)
+    t2 = time.monotonic()
+    mirror.publish("demo", text="slide 4 again", sink=moved)  # same slide: the usual 4 a second
+    assert mirror.flush(2.0)
+    assert got[2][0] - t2 < mirror.HOLD_AFTER_MOVE_S
+
+
 def test_identical_updates_are_sent_once():
     got = []
     sink = mirror.Sink("room-same", got.append)

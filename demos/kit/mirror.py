@@ -39,6 +39,9 @@ _LOG = logging.getLogger(__name__)
 SINK_KEY = "deck_mirror_sink"  # st.session_state key the deck sets for the presenter's session
 MAX_PER_SECOND = 4.0
 MIN_GAP_S = 1.0 / MAX_PER_SECOND
+# After the presenter changes slide, the room's first picture of the new slide waits this long: the move
+# itself (the presenter's page, the room's slide message) goes first, the fan-out of pictures after it.
+HOLD_AFTER_MOVE_S = 0.4
 MAX_WIDTH = 480  # px: a phone's width is plenty
 MAX_IMAGE_BYTES = 60_000
 MAX_TEXT_CHARS = 600
@@ -266,6 +269,8 @@ class _Worker:
         self.pending: dict[str, tuple[Sink, dict]] = {}   # room -> latest update not yet sent
         self.last_sent: dict[str, float] = {}             # room -> when its last update went out
         self.last_msg: dict[str, str] = {}                # room -> fingerprint of what went out
+        self.where: dict[str, tuple] = {}                 # room -> the slide its last offer came from
+        self.moved_at: dict[str, float] = {}              # room -> when its offers' slide last changed
         self.thread: threading.Thread | None = None
         self.busy = False                                 # an update is being encoded / sent
         self.stats = {"offered": 0, "sent": 0, "replaced": 0, "same": 0, "failed": 0, "bad_image": 0}
@@ -275,6 +280,9 @@ class _Worker:
             self.stats["offered"] += 1
             if sink.room in self.pending:
                 self.stats["replaced"] += 1
+            if self.where.get(sink.room) != sink.where:
+                self.where[sink.room] = sink.where
+                self.moved_at[sink.room] = time.monotonic() if sink.room in self.last_sent else -1e9
             self.pending[sink.room] = (sink, update)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="deck-mirror", daemon=True)
@@ -286,7 +294,8 @@ class _Worker:
             with self.cond:
                 while True:
                     now = time.monotonic()
-                    due = {room: self.last_sent.get(room, -1e9) + MIN_GAP_S for room in self.pending}
+                    due = {room: max(self.last_sent.get(room, -1e9) + MIN_GAP_S,
+                                     self.moved_at.get(room, -1e9) + HOLD_AFTER_MOVE_S) for room in self.pending}
                     ready = [room for room, at in due.items() if at <= now]
                     if ready:
                         room = min(ready, key=due.get)
@@ -323,6 +332,9 @@ class _Worker:
                     self.last_msg.pop(next(iter(self.last_msg)))
                 if len(self.last_sent) > 500:
                     self.last_sent.pop(next(iter(self.last_sent)))
+                for table in (self.where, self.moved_at):
+                    if len(table) > 500:
+                        table.pop(next(iter(table)))
             self.stats["sent"] += 1
         except Exception:
             self.stats["failed"] += 1
@@ -334,6 +346,8 @@ class _Worker:
             self.pending.pop(room, None)
             self.last_msg.pop(room, None)
             self.last_sent.pop(room, None)
+            self.where.pop(room, None)
+            self.moved_at.pop(room, None)
 
     def flush(self, timeout: float = 2.0) -> bool:
         """Wait until no update is waiting (tests, benchmarks); False on timeout."""
