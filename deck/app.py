@@ -57,11 +57,13 @@ def slide_plan(slide: Slide, present: bool) -> SlideLayout | None:
     return None
 
 
-def render_slide_body(slide: Slide, present: bool = False, layout: SlideLayout | None = None) -> None:
+def render_slide_body(slide: Slide, present: bool = False, layout: SlideLayout | None = None,
+                      demos: bool = True) -> None:
     """The slide's title, text, diagrams and demos, in the current container, or in ``layout`` (from
     :func:`slide_plan`): in present mode the title, text and the demo's controls in a side column
-    beside the demo's visual."""
-    staged = next((seg for seg in slide.demos if takes_stage(seg.demo)), None)
+    beside the demo's visual. ``demos=False`` (a window following a room by polling) puts a line and a
+    "Try it yourself" button where each demo would run (``deck/follow.py``)."""
+    staged = next((seg for seg in slide.demos if takes_stage(seg.demo)), None) if demos else None
     if staged is not None and layout is None:
         layout = slide_layout(present)
     text = layout.text if layout else nullcontext()
@@ -70,7 +72,10 @@ def render_slide_body(slide: Slide, present: bool = False, layout: SlideLayout |
     demo_count = 0
     for seg in slide.segments:
         if seg.kind == "demo":
-            if seg is staged:
+            if not demos:
+                with text:
+                    follow.render_demo_placeholder(slide, demo_count)
+            elif seg is staged:
                 run_demo(st, seg, slide, demo_count, stage=layout.stage)
             else:  # a second demo on a staged slide goes under the first one's visual
                 with layout.stage.visual if layout else nullcontext():
@@ -188,9 +193,12 @@ def main() -> None:
         follow.render_audience_bar(room_id, pos.talk.id, pos.index)
     # The slide's box comes first on the page, but the navigation below it is drawn before the
     # slide's content: a slow or failing demo can never leave the presenter without Next/Prev.
+    # A window following a room by polling (the fallback) shows the slide without its demos: fifty of
+    # them each running the presenter's demo would take the server from the presenter.
+    demos = not (role == "audience" and follow.following())
     body = st.container()
     with body:  # a staged demo slide's containers; in present mode the navigation sits in its side column
-        layout = slide_plan(pos.slide, present)
+        layout = slide_plan(pos.slide, present) if demos else None
     with layout.nav if layout and layout.nav else nullcontext():
         render_nav(pos, present)
         if present and role == "presenter":  # no sidebar in present mode: the QR code and polls in a popover
@@ -199,7 +207,7 @@ def main() -> None:
         _plotly_warmup()
     st.session_state["deck_runs"] = st.session_state.get("deck_runs", 0) + 1
     with body:
-        render_slide_body(pos.slide, present, layout)
+        render_slide_body(pos.slide, present, layout, demos=demos)
     # A marker that this run reached its end (demos included): the rehearsal and the browser
     # tests wait for it instead of guessing from timing.
     with st.container(key="deck_run_marker"):

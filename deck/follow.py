@@ -11,7 +11,9 @@ The presenter opens a live room and gets links: a presenter link carrying the ro
 * **fallback polling**, where a host does not pass those routes through: the audience link is
   ``?room=<id>`` and every audience window is a full deck session whose fragment polls the room
   (:func:`render_audience_bar`); the poll backs off as the room grows (at most about
-  :data:`MAX_POLLS_PER_S` polls a second in all) and demos do not start by themselves for followers.
+  :data:`MAX_POLLS_PER_S` polls a second in all). While it follows, such a window shows the slide without
+  its demos (:func:`render_demo_placeholder`: "Try it yourself" leaves live follow and runs the demo,
+  which then waits for its own Play).
 
 The presenter's panel says which mode is live. The key is never shown to, or sent to, an audience page.
 """
@@ -168,6 +170,16 @@ def _end_room(room_id: str, key: str) -> None:
 
 def _back_to_live() -> None:
     set_following(True)
+
+
+def render_demo_placeholder(slide, occurrence: int) -> None:
+    """Where a demo would run, in a window following the room by polling: a line saying the demo runs on
+    the presenter's screen, and "Try it yourself", which leaves live follow (this window then browses on
+    its own and runs the demo, with its own Play; "Back to live" returns)."""
+    with st.container(border=True):
+        st.markdown("**Live demo** · it runs on the presenter's screen while you follow.")
+        st.button("Try it yourself", key=f"deck_try_{slide.talk_id}_{slide.index}_{occurrence}",
+                  on_click=set_following, args=(False,), icon=":material/play_arrow:")
 
 
 def push_live(room_id: str) -> bool:

@@ -251,7 +251,9 @@ def test_presenter_run_publishes_each_move_once(monkeypatch, room):
 
 
 def test_fallback_follower_demo_waits_for_play(monkeypatch):
-    """A window following a room by polling (``?room=``) does not start a live demo by itself; a plain visitor does."""
+    """A window following a room by polling (``?room=``) shows the painting slide without its demo and
+    a "Try it yourself" button; that leaves live follow and shows the demo, which does not start by itself.
+    A plain visitor's painting starts."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.delenv("DECK_SLIDES_DIR", raising=False)
@@ -267,7 +269,13 @@ def test_fallback_follower_demo_waits_for_play(monkeypatch):
         follower.query_params["room"] = room_id
         follower.run()
         assert follower.main.header[0].value == slide.title
+        assert not running(follower)                       # no demo ran in the following window
+        assert not follower.exception
+        try_it = next(b for b in follower.button if b.label == "Try it yourself")
+        try_it.click().run()
+        assert follower.main.header[0].value == slide.title  # same slide, now browsing on its own
         assert running(follower) and not any(running(follower).values())
+        assert any(b.label == "Back to live" for b in follower.button)
         visitor = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
         for k, v in nav.slide_params(slide).items():
             visitor.query_params[k] = v
