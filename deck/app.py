@@ -8,6 +8,7 @@ parameters before the script runs again; the keyboard handler presses those butt
 from __future__ import annotations
 
 import os
+import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -57,8 +58,14 @@ def slide_plan(slide: Slide, present: bool) -> SlideLayout | None:
     return None
 
 
+# On a slide's first draw, the engine pauses this long between the slide's frame (title, text, navigation)
+# and its demo: the browser paints the new slide before the demo's charts and pictures arrive, instead of
+# rendering them all in one go (a new Plotly chart takes the browser ~50-100 ms).
+FRAME_PAINT_S = 0.03
+
+
 def render_slide_body(slide: Slide, present: bool = False, layout: SlideLayout | None = None,
-                      demos: bool = True) -> None:
+                      demos: bool = True, first_draw: bool = False) -> None:
     """The slide's title, text, diagrams and demos, in the current container, or in ``layout`` (from
     :func:`slide_plan`): in present mode the title, text and the demo's controls in a side column
     beside the demo's visual. ``demos=False`` (a window following a room by polling) puts a line and a
@@ -72,6 +79,8 @@ def render_slide_body(slide: Slide, present: bool = False, layout: SlideLayout |
     demo_count = 0
     for seg in slide.segments:
         if seg.kind == "demo":
+            if demos and first_draw and demo_count == 0:
+                time.sleep(FRAME_PAINT_S)
             if not demos:
                 with text:
                     follow.render_demo_placeholder(slide, demo_count)
@@ -206,8 +215,11 @@ def main() -> None:
     if pos.index > 0 or st.session_state.get("deck_runs", 0) > 0:
         _plotly_warmup()
     st.session_state["deck_runs"] = st.session_state.get("deck_runs", 0) + 1
+    shown = (pos.talk.id, pos.index)
+    first_draw = st.session_state.get("deck_drawn") != shown
+    st.session_state["deck_drawn"] = shown
     with body:
-        render_slide_body(pos.slide, present, layout, demos=demos)
+        render_slide_body(pos.slide, present, layout, demos=demos, first_draw=first_draw)
     # A marker that this run reached its end (demos included): the rehearsal and the browser
     # tests wait for it instead of guessing from timing.
     with st.container(key="deck_run_marker"):

@@ -246,3 +246,26 @@ def test_presses_carried_over_from_a_restarted_server_are_not_replayed(fixture_d
     assert title(at) == "Alpha One"
     keys(at, "1:next 2:next 3:next 4:next")  # the next real press counts, once
     assert title(at) == "Alpha Two"
+
+
+def test_a_demo_slide_pauses_once_between_its_frame_and_its_demo(monkeypatch):
+    """On a demo slide's first draw the engine pauses FRAME_PAINT_S after the title, text and navigation
+    (the browser paints the new slide before the demo's charts arrive); a rerun on the same slide and a
+    text slide do not pause."""
+    import types
+
+    import deck.app as deck_app
+    from deck.nav import slide_params
+
+    monkeypatch.delenv("DECK_SLIDES_DIR", raising=False)
+    pauses = []
+    monkeypatch.setattr(deck_app, "time", types.SimpleNamespace(sleep=pauses.append))
+    talk = load_deck(ROOT / "slides").talks[0]
+    demo = next(s for s in talk.slides if [seg.demo for seg in s.demos] == ["neuron"])
+    text = next(s for s in talk.slides if not s.demos and s.index > 0)
+    at = new_app(**slide_params(demo))
+    assert title(at) == demo.title and pauses == [deck_app.FRAME_PAINT_S]
+    at.run()
+    assert pauses == [deck_app.FRAME_PAINT_S]
+    at = new_app(**slide_params(text))
+    assert title(at) == text.title and pauses == [deck_app.FRAME_PAINT_S]
