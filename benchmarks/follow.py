@@ -54,8 +54,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.load import cpu_seconds  # noqa: E402
 from deck.parser import load_deck  # noqa: E402
-from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb  # noqa: E402
+from deck.serve import CHROMIUM_FLAGS, chromium_path, deck_server, rss_mb, start_room_from_sidebar  # noqa: E402
 
 CHROMIUM_FOLLOWERS = 3
 MOVE_TIMEOUT_S = 60.0
@@ -66,15 +67,6 @@ INDEX_RE = re.compile(r'"index":(\d+)')
 def percentile(values, q):
     v = sorted(values)
     return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if v else float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its waited-for children (Linux /proc), in seconds."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def line(name: str, value, unit: str) -> None:
@@ -271,18 +263,7 @@ class Presenter:
         self.index = index
 
     def open_room(self) -> None:
-        from urllib.parse import parse_qs, urlparse
-        page = self.page
-        if not page.locator("[data-testid='stSidebar']").is_visible():
-            page.locator("[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button").first.click()
-        start = page.get_by_role("button", name="Start a live room")
-        if not start.is_visible():
-            page.locator("[data-testid='stSidebar'] summary").filter(has_text="Audience follow mode").click()
-        start.click()
-        page.wait_for_function("new URLSearchParams(location.search).get('key')", timeout=30000)
-        page.wait_for_function("window.__deckRoomMode === 'push'", timeout=30000)
-        q = {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
-        self.room, self.key = q["room"], q["key"]
+        self.room, self.key = start_room_from_sidebar(self.page, timeout_ms=30000)
 
     def next(self) -> tuple[float, float, int]:
         """Press ArrowRight; (press time, ms until the new slide shows here, new index). A move that does

@@ -213,6 +213,13 @@ class Visitor:
             self._clear_timer(fid)
 
     # -------------------------------------------------------------- receiving
+    def headers(self) -> dict:
+        """Extra HTTP headers of this visitor's requests (none here; a cluster visitor's sticky cookie)."""
+        return {}
+
+    def connected(self, ws) -> None:
+        """Called once the visitor's WebSocket is open (a cluster visitor notes which server took it)."""
+
     def _fetch_media(self, url: str):
         if url in self.fetched or not url.startswith("/media/"):
             return
@@ -220,7 +227,7 @@ class Visitor:
 
         def get():
             try:
-                urllib.request.urlopen(self.url + url, timeout=30).read()
+                urllib.request.urlopen(urllib.request.Request(self.url + url, headers=self.headers()), timeout=30).read()
             except OSError:
                 pass
 
@@ -367,8 +374,9 @@ class Visitor:
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
         try:
             async with connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=60,
-                               ping_interval=None) as ws:
+                               ping_interval=None, additional_headers=self.headers()) as ws:
                 self.ws = ws
+                self.connected(ws)
                 reader = asyncio.ensure_future(self.reader())
                 try:
                     for i, slide in enumerate(self.plan.slides):

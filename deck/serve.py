@@ -79,3 +79,22 @@ def rss_mb(pid: int) -> float:
         except OSError:
             pass
     return total / 1024
+
+
+def start_room_from_sidebar(page, timeout_ms: int = 15000) -> tuple[str, str]:
+    """In a deck page (Playwright), open a live room as a presenter does: the sidebar's "Audience follow
+    mode" -> "Start a live room"; wait until the URL has the key and the push route answered. Returns
+    (room id, key). For tests and benchmarks."""
+    from urllib.parse import parse_qs, urlparse
+
+    start = page.get_by_role("button", name="Start a live room")
+    if not page.locator("[data-testid='stSidebar']").is_visible():
+        page.locator("[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button").first.click()
+    if not start.is_visible():
+        page.locator("[data-testid='stSidebar'] summary").filter(has_text="Audience follow mode").click()
+    start.click()
+    page.wait_for_function("new URLSearchParams(location.search).get('key')", timeout=timeout_ms)
+    page.wait_for_function("window.__deckRoomMode === 'push'", timeout=timeout_ms)  # the presenter socket got through
+    q = {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+    return q["room"], q["key"]
+

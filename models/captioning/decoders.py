@@ -199,12 +199,13 @@ def sinusoids(length: int, dim: int) -> torch.Tensor:
 class DecoderLayer(nn.Module):
     """Masked self-attention, attention over the picture's regions, feed-forward (pre-norm)."""
 
-    def __init__(self, heads=4, ff=400, dropout=0.1):
+    def __init__(self, heads=4, ff=400, dropout=0.1, width=WIDTH, attn_dropout=None):
         super().__init__()
-        self.self_attn = nn.MultiheadAttention(WIDTH, heads, dropout=dropout, batch_first=True)
-        self.cross_attn = nn.MultiheadAttention(WIDTH, heads, dropout=dropout, batch_first=True)
-        self.ff = nn.Sequential(nn.Linear(WIDTH, ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff, WIDTH))
-        self.n1, self.n2, self.n3 = nn.LayerNorm(WIDTH), nn.LayerNorm(WIDTH), nn.LayerNorm(WIDTH)
+        attn_dropout = dropout if attn_dropout is None else attn_dropout
+        self.self_attn = nn.MultiheadAttention(width, heads, dropout=attn_dropout, batch_first=True)
+        self.cross_attn = nn.MultiheadAttention(width, heads, dropout=attn_dropout, batch_first=True)
+        self.ff = nn.Sequential(nn.Linear(width, ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff, width))
+        self.n1, self.n2, self.n3 = nn.LayerNorm(width), nn.LayerNorm(width), nn.LayerNorm(width)
         self.drop = nn.Dropout(dropout)
         self.last_attention = None  # (B, T, R): averaged over heads, kept for the slide
 

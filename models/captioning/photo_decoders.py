@@ -16,7 +16,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .decoders import CausalConv, _on, sinusoids
+from .decoders import CausalConv, DecoderLayer, _on, sinusoids
 
 EMB = 50
 POOLED = 2048
@@ -131,28 +131,6 @@ class GLUCNNDecoder(nn.Module):
         return self.out(self.drop(x.transpose(1, 2)))
 
 
-class DecoderLayer(nn.Module):
-    """Masked self-attention, attention over the picture's regions, feed-forward (pre-norm)."""
-
-    def __init__(self, width, heads, dropout):
-        super().__init__()
-        self.self_attn = nn.MultiheadAttention(width, heads, dropout=0.1, batch_first=True)
-        self.cross_attn = nn.MultiheadAttention(width, heads, dropout=0.1, batch_first=True)
-        self.ff = nn.Sequential(nn.Linear(width, 2 * width), nn.ReLU(), nn.Dropout(dropout), nn.Linear(2 * width, width))
-        self.n1, self.n2, self.n3 = nn.LayerNorm(width), nn.LayerNorm(width), nn.LayerNorm(width)
-        self.drop = nn.Dropout(dropout)
-        self.last_attention = None
-
-    def forward(self, x, memory, mask):
-        h = self.n1(x)
-        x = x + self.drop(self.self_attn(h, h, h, attn_mask=mask, need_weights=False)[0])
-        h = self.n2(x)
-        y, w = self.cross_attn(h, memory, memory, need_weights=True, average_attn_weights=True)
-        self.last_attention = w.detach()
-        x = x + self.drop(y)
-        return x + self.drop(self.ff(self.n3(x)))
-
-
 class TransformerDecoder(nn.Module):
     def __init__(self, vocab_size, glove=None, width=256, dropout=0.3, layers=3, heads=4, max_len=40,
                  max_regions=64, **_):
@@ -164,7 +142,7 @@ class TransformerDecoder(nn.Module):
         self.pooled_in = nn.Linear(POOLED, width)
         self.region_pos = nn.Parameter(torch.zeros(max_regions + 1, width))
         self.register_buffer("pos", sinusoids(max_len, width), persistent=False)
-        self.layers = nn.ModuleList(DecoderLayer(width, heads, dropout) for _ in range(layers))
+        self.layers = nn.ModuleList(DecoderLayer(heads, 2 * width, dropout, width=width, attn_dropout=0.1) for _ in range(layers))
         self.norm = nn.LayerNorm(width)
         self.out = nn.Linear(width, vocab_size)
 

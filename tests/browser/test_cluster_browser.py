@@ -7,7 +7,7 @@ audience page and visitor reconnect through nginx to server 1, on the same room 
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from deck.backplane import UNAVAILABLE_TEXT
 from deck.cluster import Cluster
 from deck.parser import load_deck
+from deck.serve import start_room_from_sidebar
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "slides"
@@ -45,16 +46,7 @@ def open_presenter(page: Page, url: str) -> tuple[str, str]:
     page.wait_for_selector(".st-key-deck_next button", timeout=30000)
     page.wait_for_function("window.__deckKeys === true", timeout=10000)
     page.wait_for_selector(".deck-run-done", state="attached", timeout=30000)
-    start = page.get_by_role("button", name="Start a live room")
-    if not page.locator("[data-testid='stSidebar']").is_visible():
-        page.locator("[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button").first.click()
-    if not start.is_visible():
-        page.locator("[data-testid='stSidebar'] summary").filter(has_text="Audience follow mode").click()
-    start.click()
-    page.wait_for_function("new URLSearchParams(location.search).get('key')", timeout=15000)
-    page.wait_for_function("window.__deckRoomMode === 'push'", timeout=15000)
-    q = {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
-    return q["room"], q["key"]
+    return start_room_from_sidebar(page)
 
 
 def next_slide(page: Page, title: str):

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from deck.parser import load_deck
-from deck.serve import deck_server
+from deck.serve import deck_server, start_room_from_sidebar
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "slides"
@@ -27,16 +27,7 @@ def open_presenter(page: Page, url: str) -> tuple[str, str]:
     page.wait_for_selector(".st-key-deck_next button", timeout=30000)
     page.wait_for_function("window.__deckKeys === true", timeout=10000)
     page.wait_for_selector(".deck-run-done", state="attached", timeout=30000)
-    start = page.get_by_role("button", name="Start a live room")
-    if not page.locator("[data-testid='stSidebar']").is_visible():
-        page.locator("[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button").first.click()
-    if not start.is_visible():
-        page.locator("[data-testid='stSidebar'] summary").filter(has_text="Audience follow mode").click()
-    start.click()
-    page.wait_for_function("new URLSearchParams(location.search).get('key')", timeout=15000)
-    page.wait_for_function("window.__deckRoomMode === 'push'", timeout=15000)  # the presenter socket got through
-    q = {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
-    return q["room"], q["key"]
+    return start_room_from_sidebar(page)
 
 
 def audience_title(page: Page):

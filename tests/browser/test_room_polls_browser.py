@@ -3,7 +3,6 @@
 on the presenter's screen, appears on the phone; the phone votes on the Playground's learning rate; the
 presenter sees the count, applies the winner, and the running demo takes the new rate."""
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import cv2
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from deck.parser import load_deck
-from deck.serve import deck_server
+from deck.serve import deck_server, start_room_from_sidebar
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "room_demos"
@@ -24,24 +23,11 @@ def demo_room_url():
         yield url
 
 
-def query(page: Page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
-
-
 def start_room(page: Page, url: str) -> tuple[str, str]:
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{url}/?talk={TALK.id}&section={TALK.slides[0].section_id}&slide=1")
     page.wait_for_selector(".deck-run-done", state="attached", timeout=60000)
-    sidebar = page.locator("[data-testid='stSidebar']")
-    if not sidebar.is_visible():
-        page.locator("[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button").first.click()
-    start = page.get_by_role("button", name="Start a live room")
-    if not start.is_visible():
-        sidebar.locator("summary").filter(has_text="Audience follow mode").click()
-    start.click()
-    page.wait_for_function("new URLSearchParams(location.search).get('key')", timeout=15000)
-    q = query(page)
-    return q["room"], q["key"]
+    return start_room_from_sidebar(page)
 
 
 def next_slide(page: Page, title: str):
