@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import statistics
 import sys
 import time
@@ -44,7 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.follow import Followers, Presenter, lags, line, percentile, run_moves  # noqa: E402
-from benchmarks.load import TRAINING, Visitor, cpu_seconds, make_plans  # noqa: E402
+from benchmarks.load import Visitor, cpu_seconds, make_plans  # noqa: E402
 from deck.cluster import Cluster  # noqa: E402
 from deck.parser import load_deck  # noqa: E402
 from deck.serve import CHROMIUM_FLAGS, chromium_path  # noqa: E402
@@ -57,47 +56,11 @@ class StickyVisitor(Visitor):
         super().__init__(*a, **kw)
         self.cookie = f"deck_node={cookie or f'bench-visitor-{self.n}'}"
 
-    def _fetch_media(self, url: str):
-        if url in self.fetched or not url.startswith("/media/"):
-            return
-        self.fetched.add(url)
+    def headers(self) -> dict:
+        return {"Cookie": self.cookie}
 
-        def get():
-            try:
-                req = urllib.request.Request(self.url + url, headers={"Cookie": self.cookie})
-                urllib.request.urlopen(req, timeout=30).read()
-            except OSError:
-                pass
-
-        self.pool.submit(get)
-
-    async def visit(self, start_delay: float):
-        from websockets.asyncio.client import connect
-
-        await asyncio.sleep(start_delay)
-        rng = random.Random(1000 + self.n)
-        ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
-        try:
-            async with connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=60,
-                               ping_interval=None, additional_headers={"Cookie": self.cookie}) as ws:
-                self.ws = ws
-                self.server = ws.response.headers.get("X-Deck-Upstream", "?")
-                reader = asyncio.ensure_future(self.reader())
-                try:
-                    for i, slide in enumerate(self.plan.slides):
-                        self.widget_ids.clear()
-                        ok = await self.goto(slide)
-                        if ok and i == self.plan.train_at:
-                            suffix = TRAINING[self.plan.train_demo]
-                            if suffix:
-                                await self.press(suffix)
-                            await asyncio.sleep(self.args.train_seconds)
-                        await asyncio.sleep(rng.uniform(0.3, 1.0))
-                finally:
-                    self._clear_timers()
-                    reader.cancel()
-        except Exception as exc:  # a refused or dropped connection is an error, not a crash
-            self.errors.append(f"visitor {self.n} {self.where}: {type(exc).__name__}: {exc}")
+    def connected(self, ws) -> None:
+        self.server = ws.response.headers.get("X-Deck-Upstream", "?")
 
 
 async def _load(url: str, plans, args, cookies: list[str] | None = None) -> list[StickyVisitor]:
@@ -203,24 +166,24 @@ def follow_runs(args) -> None:
         phone = ctx.new_page()
         response = phone.goto(f"{cluster.url}/room/{presenter.room}")
         where = response.headers.get("x-deck-upstream")
-        phone.wait_for_function("document.getElementById('deck-status').textContent === 'Following live'",
+        phone.wait_for_function("() => document.getElementById('deck-status').textContent === 'Following live'",
                                 timeout=30000)
         want = str(presenter.index)
-        phone.wait_for_function(f"document.body.getAttribute('data-index') === '{want}'", timeout=30000)
+        phone.wait_for_function(f"() => document.body.getAttribute('data-index') === '{want}'", timeout=30000)
         t0 = time.monotonic()
         cluster.kill_server(1)
-        phone.wait_for_function("document.getElementById('deck-status').textContent !== 'Following live'",
+        phone.wait_for_function("() => document.getElementById('deck-status').textContent !== 'Following live'",
                                 polling=20, timeout=10000)
         phone.wait_for_function(
             f"""() => document.getElementById('deck-status').textContent === 'Following live'
                       && document.body.getAttribute('data-index') === '{want}'""", polling=20, timeout=60000)
         recovery = time.monotonic() - t0
         line("follower_recovery_s", recovery, "s")
-        back = phone.evaluate("fetch(location.href, {cache: 'no-store'}).then(r => r.headers.get('x-deck-upstream'))")
+        back = phone.evaluate("() => fetch(location.href, {cache: 'no-store'}).then(r => r.headers.get('x-deck-upstream'))")
         print(f"# recovery: page on {where}, server 2 killed, back in its room on slide {int(want) + 1} "
               f"(now served by {back})", flush=True)
         presenter.next()
-        phone.wait_for_function(f"document.body.getAttribute('data-index') === '{presenter.index}'", timeout=10000)
+        phone.wait_for_function(f"() => document.body.getAttribute('data-index') === '{presenter.index}'", timeout=10000)
         print("# after recovery the phone follows the presenter's next move", flush=True)
         browser.close()
 
