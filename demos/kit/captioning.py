@@ -89,31 +89,15 @@ def photo_caption(features, name: str, mode: str = "greedy", beam: int = 3, seed
                   temperature: float = 1.0, untrained: bool = False) -> dict:
     """One caption, as ``models.captioning.photos.caption`` returns it ({"words", "text", "attention"}), from the
     shipped decoder or (``untrained``) its epoch-0 twin; one torch thread."""
-    import torch
-
-    from models.captioning import infer, photos
-    from models.captioning.photo_train import MAX_WORDS, beam_batch
-    from models.captioning.vocab import START
+    from models.captioning import photos
     from models.device import set_threads
 
-    model, meta = photo_decoder(name, untrained)
+    model, _meta = photo_decoder(name, untrained)  # loaded once, warmed up
     set_threads("single")
     if not untrained:
         return photos.caption(features, name, mode=mode, beam=beam, seed=seed, temperature=temperature)
-    pooled, regions = (np.asarray(f, np.float32) for f in features)
-    if mode == "beam":
-        ids = beam_batch(model, pooled[None], regions[None], max(1, int(beam)))[0]
-    elif mode == "sample":
-        ids = infer.sample(model, pooled, regions, temperature, seed=int(seed or 0), max_len=MAX_WORDS + 2)[0]
-    else:
-        ids = infer.greedy(model, pooled, regions, max_len=MAX_WORDS + 2)[0]
-    words = photos.load_vocab().decode(ids)
-    att = None
-    if name == "transformer":
-        with torch.inference_mode():
-            model(torch.tensor([[START] + list(ids)]), torch.from_numpy(pooled)[None], torch.from_numpy(regions)[None])
-            att = model.attention()[0].numpy().astype(np.float32)
-    return {"decoder": name, "mode": mode, "words": words, "text": " ".join(words), "attention": att}
+    return photos.caption(features, name, mode=mode, beam=beam, seed=int(seed or 0), temperature=temperature,
+                          model=model)
 
 
 def photo_manifest_entry(name: str) -> dict:

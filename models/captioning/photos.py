@@ -141,8 +141,10 @@ def _ids_to_words(ids) -> list[str]:
 
 
 def caption(features, decoder_name: str, mode: str = "greedy", beam: int = 3, seed=None,
-            temperature: float = 1.0, alpha: float | None = None) -> dict:
-    """One caption of one photo's ``features`` (from ``encode_photo``).
+            temperature: float = 1.0, alpha: float | None = None, model=None) -> dict:
+    """One caption of one photo's ``features`` (from ``encode_photo``), by the shipped ``decoder_name``
+    or by ``model``, a network of that kind given by the caller (e.g. its untrained twin; beam search
+    then normalises length with 0.5 unless ``alpha`` says otherwise).
 
     Returns {"decoder", "mode", "words" (list of str), "text", "attention"}: ``attention`` is a float32
     array (len(words) + 1, 1 + 16) for the transformer (row i: attending while choosing word i, the last
@@ -152,7 +154,9 @@ def caption(features, decoder_name: str, mode: str = "greedy", beam: int = 3, se
     from .infer import greedy, sample
     from .photo_train import MAX_WORDS, beam_batch
 
-    model, meta = load_decoder(decoder_name)
+    meta = None
+    if model is None:
+        model, meta = load_decoder(decoder_name)
     pooled, regions = (np.asarray(f, np.float32) for f in features)
     if pooled.shape != (2048,) or regions.ndim != 2 or regions.shape[1] != 256:
         raise ValueError("features must be (pooled (2048,), regions (R, 256)) as encode_photo returns them")
@@ -163,7 +167,7 @@ def caption(features, decoder_name: str, mode: str = "greedy", beam: int = 3, se
         ids = sample(model, pooled, regions, temperature=temperature, seed=s, max_len=MAX_WORDS + 2)[0]
     elif mode == "beam":
         if alpha is None:  # the length normalisation chosen on dev (0.5 when dev preferred greedy)
-            alpha = meta["decoding"]["alpha"] if meta["decoding"]["mode"] == "beam" else 0.5
+            alpha = meta["decoding"]["alpha"] if meta and meta["decoding"]["mode"] == "beam" else 0.5
         ids = beam_batch(model, pooled[None], regions[None], max(1, int(beam)), float(alpha))[0]
     else:
         raise ValueError(f"mode must be greedy, sample or beam, not {mode!r}")
