@@ -23,6 +23,7 @@ import html
 import logging
 import secrets
 import threading
+import time
 
 import streamlit as st
 
@@ -72,21 +73,28 @@ def set_following(value: bool) -> None:
 # Publishing the presenter's moves (push path)
 
 
+# The room hears of a move this long after the presenter's run published it: by then the presenter's own
+# page has drawn the new slide (a move takes ~40-90 ms on a 2-core laptop), so the fan-out to hundreds of
+# followers -- and phones or audience windows on the same machine redrawing -- does not compete with it.
+PRESENTER_FIRST_S = 0.1
+
+
 class _Publisher:
     """One background thread renders slides to HTML and broadcasts them, so the presenter's run only
-    records the move. Per room only the latest move waits; between moves it pre-renders the talk."""
+    records the move. Per room only the latest move waits (``PRESENTER_FIRST_S`` after it was made);
+    between moves it pre-renders the talk."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._pending: dict[str, tuple[Slide, int, list[Slide]]] = {}
+        self._pending: dict[str, tuple[Slide, int, list[Slide], float]] = {}
         self._warm: list[Slide] = []
         self._warmed: set[str] = set()
         self._thread: threading.Thread | None = None
 
     def publish(self, room_id: str, slide: Slide, count: int, talk_slides: list[Slide]) -> None:
         with self._lock:
-            self._pending[room_id] = (slide, count, talk_slides)
+            self._pending[room_id] = (slide, count, talk_slides, time.monotonic())
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="deck-room-publisher", daemon=True)
                 self._thread.start()
@@ -98,13 +106,16 @@ class _Publisher:
             self._wake.clear()
             while True:
                 with self._lock:
-                    if self._pending:
-                        room_id = next(iter(self._pending))
-                        job = self._pending.pop(room_id)
-                    else:
-                        job = None
+                    due = min((job[3] for job in self._pending.values()), default=None)
+                if due is not None and time.monotonic() < due + PRESENTER_FIRST_S:
+                    self._wake.wait(due + PRESENTER_FIRST_S - time.monotonic())
+                    self._wake.clear()
+                    continue
+                with self._lock:
+                    room_id = min(self._pending, key=lambda r: self._pending[r][3], default=None)
+                    job = self._pending.pop(room_id) if room_id is not None else None
                 if job is not None:
-                    slide, count, talk_slides = job
+                    slide, count, talk_slides, _ = job
                     hub.broadcast(room_id, slide_message(slide, count))
                     if talk_slides and slide.talk_id not in self._warmed:
                         self._warmed.add(slide.talk_id)

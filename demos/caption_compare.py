@@ -15,6 +15,7 @@ import streamlit as st
 
 from demos.kit import captioning as C
 from demos.kit.options import choice, declare, flag
+from models.captioning.flickr8k import SIZE
 
 MODES = {"greedy": "Greedy (most likely word)", "sampled": "Sampled (temperature)", "beam": "Beam search"}
 PHOTOS = {"astronaut": "astronaut", "cat": "cat (Chelsea)", "hopper": "Grace Hopper", "coffee": "coffee",
@@ -139,7 +140,7 @@ def render(key_prefix: str = "caption_compare", stage=None, **options: str) -> N
     shipped = set(C.photos_shipped())
     with stage.visual:
         left, right = st.columns([1, 1.9] if present else [1, 2.2])
-    left.image(img.array, caption=f"{img.name} (the decoders see it at 224×224)", width="stretch")
+    left.image(img.array, caption=f"{img.name} (the decoders see it at {SIZE}×{SIZE})", width="stretch")
     if not shipped & set(names):
         with right:
             for name in names:

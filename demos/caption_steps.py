@@ -49,6 +49,7 @@ def render(key_prefix: str = "caption_steps", stage=None, **options: str) -> Non
         return
     from models.captioning import infer, photos
     from models.captioning.cocoeval import tokens
+    from models.captioning.photo_train import BANNED
     from models.captioning.vocab import STOP, UNK
     from models.data.images import sample
 
@@ -68,7 +69,7 @@ def render(key_prefix: str = "caption_steps", stage=None, **options: str) -> Non
     words = tokens(ref_text)[:30] or tokens(REFERENCE[photo])
     ref_ids = vocab.encode(words, add_start_stop=False)
     model, _ = C.photo_decoder(name, untrained)
-    rows = infer.forced_vs_free(model, *C.photo_features(rgb), ref_ids)
+    rows = infer.forced_vs_free(model, *C.photo_features(rgb), ref_ids, banned=BANNED)
     w = lambda k: vocab.words[k] if 0 <= k < len(vocab) else "?"  # noqa: E731
     forced = [{"step": x["step"], "fed (true word)": w(x["forced_input"]), "predicts": w(x["forced_pred"]),
                "p": round(x["forced_prob"], 2), "should be": w(x["target"]),

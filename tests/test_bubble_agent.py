@@ -178,8 +178,10 @@ def test_learner_thread_takes_one_step_per_tick(play):
     finally:
         tr.stop_learner()
     assert tr.learned_ticks == tr.ticks == 60 and tr._learner is None
-    # one Adam step per tick once the memory holds a minibatch (16 games, batch 32: after 2-3 ticks)
-    assert 60 - 4 <= tr.train_steps < 60 and tr.train_steps == len(tr.losses)
+    # at most one Adam step per tick, and one on every tick's turn once the memory holds a minibatch
+    # (16 games, batch 32: after 2-3 ticks). The learner may run up to max_lag ticks behind the games, so
+    # its first turn can already find a minibatch: a step on every one of the 60 turns is allowed too.
+    assert 60 - 4 <= tr.train_steps <= 60 and tr.train_steps == len(tr.losses)
     assert len(tr.losses) > 0 and all(np.isfinite(tr.losses))
     ev = tr.evaluate(4)                                     # float32 net, still usable
     assert ev["mean_score"] > 0

@@ -230,22 +230,26 @@ def test_fallback_poll_backs_off_as_the_room_grows():
 def test_presenter_run_publishes_each_move_once(monkeypatch, room):
     room_id, key = room
     sent = []
-    monkeypatch.setattr(hub, "broadcast", lambda r, m: sent.append((r, m)))
+    monkeypatch.setattr(hub, "broadcast", lambda r, m: sent.append((r, m, time.monotonic())))
 
     def wait_for(n):
         deadline = time.time() + 10
         while len(sent) < n and time.time() < deadline:
             time.sleep(0.02)
         time.sleep(0.1)
-        return [(r, m["index"]) for r, m in sent]
+        return [(r, m["index"]) for r, m, _ in sent]
 
     pos = nav.Position(TALK, 0)
+    moved_at = time.monotonic()
     follow.drive(room_id, key, pos.at(1))
     follow.drive(room_id, key, pos.at(1))          # a rerun on the same slide (a widget) publishes nothing
     assert wait_for(1) == [(room_id, 1)]
+    # the room hears of it once the presenter's own page has had time to draw the slide
+    assert sent[0][2] - moved_at >= follow.PRESENTER_FIRST_S
     follow.drive(room_id, "wrong", pos.at(3))      # not the key holder: nothing moves, nothing is sent
     assert wait_for(2) == [(room_id, 1)] and rooms.room_position(room_id) == (TALK.id, 1)
-    follow.drive(room_id, key, pos.at(2))
+    follow.drive(room_id, key, pos.at(4))
+    follow.drive(room_id, key, pos.at(2))          # two moves in quick succession: the room gets the last
     assert wait_for(2) == [(room_id, 1), (room_id, 2)]
     assert sent[-1][1]["type"] == "slide" and key not in json.dumps(sent[-1][1])
 

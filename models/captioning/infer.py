@@ -33,11 +33,20 @@ def _feats(model, pooled, regions):
 
 
 @torch.inference_mode()
-def greedy(model, pooled, regions, max_len: int = MAX_LEN) -> list[list[int]]:
-    """Most likely word at every step, for a batch of pictures: lists of word ids (no START/STOP)."""
+def greedy(model, pooled, regions, max_len: int = MAX_LEN, banned=()) -> list[list[int]]:
+    """Most likely word at every step, for a batch of pictures: lists of word ids (no START/STOP);
+    the ids in ``banned`` are never chosen."""
     model.eval()
     p, r = _feats(model, pooled, regions)
-    return _generate(model, p, r, lambda logits: logits.argmax(-1), max_len)
+    banned = list(banned)
+
+    def pick(logits):
+        if banned:
+            logits = logits.clone()
+            logits[:, banned] = -math.inf
+        return logits.argmax(-1)
+
+    return _generate(model, p, r, pick, max_len)
 
 
 def _generate(model, p, r, pick, max_len: int) -> list[list[int]]:
@@ -57,8 +66,9 @@ def _generate(model, p, r, pick, max_len: int) -> list[list[int]]:
 
 @torch.inference_mode()
 def sample(model, pooled, regions, temperature: float = 1.0, seed: int = 0, n: int = 1,
-           max_len: int = MAX_LEN) -> list[list[int]]:
-    """``n`` captions for one picture, each word drawn from softmax(logits / temperature)."""
+           max_len: int = MAX_LEN, banned=()) -> list[list[int]]:
+    """``n`` captions for one picture, each word drawn from softmax(logits / temperature) (never PAD,
+    START or an id in ``banned``)."""
     model.eval()
     p, r = _feats(model, pooled, regions)
     p, r = p.expand(n, -1), r.expand(n, -1, -1)
@@ -68,6 +78,7 @@ def sample(model, pooled, regions, temperature: float = 1.0, seed: int = 0, n: i
     def pick(logits):
         probs = F.softmax(logits.cpu() / t, -1)
         probs[:, PAD] = probs[:, START] = 0
+        probs[:, list(banned)] = 0
         return torch.multinomial(probs, 1, generator=gen)[:, 0].to(p.device)
 
     return _generate(model, p, r, pick, max_len)
@@ -115,19 +126,21 @@ def _strip(ids: list[int]) -> list[int]:
 
 
 @torch.inference_mode()
-def forced_vs_free(model, pooled, regions, reference: list[int]) -> list[dict]:
+def forced_vs_free(model, pooled, regions, reference: list[int], banned=()) -> list[dict]:
     """Step by step for one picture: at step i the model is fed either the reference's words before i
     (teacher forcing, as in training) or its own previous guesses (test time). Each row: the word fed in
-    each mode and the word predicted next, with its probability."""
+    each mode and the word predicted next (never one of ``banned``), with its probability."""
     model.eval()
     p, r = _feats(model, pooled, regions)
     ref = [START] + list(reference) + [STOP]
     forced = F.softmax(model(torch.tensor([ref[:-1]], device=p.device), p, r)[0], -1).cpu()  # every prefix at once
+    allowed = torch.ones(forced.shape[-1], dtype=torch.bool)
+    allowed[list(banned)] = False
     own = [START]
     rows = []
     for i in range(len(ref) - 1):
         free = F.softmax(model(torch.tensor([own], device=p.device), p, r)[0, -1], -1).cpu()
-        f_id, g_id = int(forced[i].argmax()), int(free.argmax())
+        f_id, g_id = int(forced[i].where(allowed, -1.0).argmax()), int(free.where(allowed, -1.0).argmax())
         rows.append({"step": i + 1, "forced_input": ref[i], "forced_pred": f_id, "forced_prob": float(forced[i, f_id]),
                      "target": ref[i + 1], "prob_of_target": float(forced[i, ref[i + 1]]),
                      "free_input": own[-1], "free_pred": g_id, "free_prob": float(free[g_id])})

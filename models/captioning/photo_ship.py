@@ -20,7 +20,7 @@ import numpy as np
 
 from models import artefacts
 
-from .flickr8k import CACHE, GRID, SIZE, load_set
+from .flickr8k import CACHE, GRID, MAP_SIDE, SIZE, load_set
 from .photo_train import RUN, Prepared, decode, score
 
 AREA = "captioning_photos"
@@ -65,7 +65,7 @@ def ship(decoders, run: pathlib.Path = RUN, log=print) -> None:
                             "command": FEATURE_CMD, "data": DATA})
     shutil.copy(CACHE / "pca.npz", out / "pca.npz")
     artefacts.record(AREA, {"name": "photos_pca", "path": f"models/artefacts/{AREA}/pca.npz",
-                            "what": f"PCA of Inception-v3 mixed_10 region vectors ({SIZE} px input, its 5x5 map averaged to a "
+                            "what": f"PCA of Inception-v3 mixed_10 region vectors ({SIZE} px input, its {MAP_SIDE}x{MAP_SIDE} map averaged to a "
                                     f"{GRID}x{GRID} grid) from 2048 to 256 numbers, fitted on the training photos' regions",
                             "command": FEATURE_CMD, "data": DATA,
                             "metrics": {"variance_kept_train": round(prep["pca_variance_kept"], 4)}})
@@ -104,8 +104,13 @@ def ship(decoders, run: pathlib.Path = RUN, log=print) -> None:
         meta = {k: v for k, v in ck.items() if k != "model"}
         torch.save({**meta, "model": state}, out / f"{name}.pt")
         cmd = (f"python -m models.captioning.photo_train train --decoder {name} --cpu-minutes {ck['budget_cpu_minutes']:g} "
-               f"--lr {ck['lr']:g} --batch {ck['batch']} --seed {ck['seed']} --threads {ck['threads']} && "
-               f"python -m models.captioning.photo_ship")
+               f"--lr {ck['lr']:g} --batch {ck['batch']} --seed {ck['seed']} --threads {ck['threads']}"
+               + (" --bf16" if ck.get("bf16_autocast") else "")
+               + (f" --ema {ck['ema']:g}" if ck.get("ema") else "")
+               + (" --widths " + " ".join(map(str, ck["widths"])) if ck.get("widths", [3, 5]) != [3, 5] else "")
+               + "".join(f" --{k} {ck['config'][k]:g}" for k in ("width", "dropout", "layers")
+                         if ck["config"][k] != photo_decoders.DEFAULT[k])
+               + " && python -m models.captioning.photo_ship")
         artefacts.record(AREA, {
             "name": f"photos_{name}", "path": f"models/artefacts/{AREA}/{name}.pt", "decoder": name,
             "label": photo_decoders.LABELS[name], "command": cmd, "data": DATA,
@@ -114,6 +119,8 @@ def ship(decoders, run: pathlib.Path = RUN, log=print) -> None:
             "metric": "coco-caption BLEU-1..4 (pycocoevalcap BleuScorer, option closest; 0-100) and CIDEr-D (x100), "
                       "Flickr8k test split scored once; coco-mini out of domain",
             "decoding": d, "device": "cpu", "threads": ck["threads"],
+            "precision": ("bfloat16 autocast for the training passes (float32 weights and optimiser; AMX CPU)"
+                          if ck.get("bf16_autocast") else "float32"),
             "cpu_minutes": ck["cpu_minutes"], "cpu_minutes_training_loop": ck["cpu_minutes_training"],
             "params": ck["params"], "steps": ck["steps"], "epochs": ck["epochs"], "config": ck["config"],
             "dev": ck["dev"], "dev_by_decoding": ck["dev_by_decoding"],

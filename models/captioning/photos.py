@@ -1,7 +1,7 @@
 """Captions for real photos from the decoders trained on Flickr8k (what the slides call; plain torch / numpy).
 
     from models.captioning import photos
-    feats = photos.encode_photo(rgb_uint8)                 # Inception-v3 at 224 px, as in training
+    feats = photos.encode_photo(rgb_uint8)                 # Inception-v3 at 299 px, as in training
     out = photos.caption(feats, "transformer", mode="beam")  # {"words": [...], "attention": (n, 17) or None}
     photos.load_decoders()                                 # {name: decoder}, loaded once, on the CPU
 
@@ -117,7 +117,7 @@ def as_rgb(picture) -> np.ndarray:
 
 
 def encode_photo(rgb) -> tuple[np.ndarray, np.ndarray]:
-    """(pooled (2048,) float32, regions (16, 256) float32): Inception-v3's mixed_10 at 224 px, averaged
+    """(pooled (2048,) float32, regions (16, 256) float32): Inception-v3's mixed_10 at SIZE (299) px, averaged
     over the photo and over a 4 x 4 grid, the regions projected with the shipped PCA -- the same steps as
     the training features (``flickr8k.encode_batch`` + ``photo_train.prepare``)."""
     from models.device import set_threads
@@ -152,7 +152,7 @@ def caption(features, decoder_name: str, mode: str = "greedy", beam: int = 3, se
     import torch
 
     from .infer import greedy, sample
-    from .photo_train import MAX_WORDS, beam_batch
+    from .photo_train import BANNED, MAX_WORDS, beam_batch
 
     meta = None
     if model is None:
@@ -161,10 +161,11 @@ def caption(features, decoder_name: str, mode: str = "greedy", beam: int = 3, se
     if pooled.shape != (2048,) or regions.ndim != 2 or regions.shape[1] != 256:
         raise ValueError("features must be (pooled (2048,), regions (R, 256)) as encode_photo returns them")
     if mode == "greedy":
-        ids = greedy(model, pooled, regions, max_len=MAX_WORDS + 2)[0]
+        ids = greedy(model, pooled, regions, max_len=MAX_WORDS + 2, banned=BANNED)[0]
     elif mode == "sample":
         s = int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None else int(seed)
-        ids = sample(model, pooled, regions, temperature=temperature, seed=s, max_len=MAX_WORDS + 2)[0]
+        ids = sample(model, pooled, regions, temperature=temperature, seed=s, max_len=MAX_WORDS + 2,
+                         banned=BANNED)[0]
     elif mode == "beam":
         if alpha is None:  # the length normalisation chosen on dev (0.5 when dev preferred greedy)
             alpha = meta["decoding"]["alpha"] if meta and meta["decoding"]["mode"] == "beam" else 0.5
