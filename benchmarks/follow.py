@@ -32,6 +32,13 @@ server's cores busy, and idle-priority clients would starve and measure their ow
 follow-lag p95 of 30 s that way, against ~3 s at normal priority).
 ``--passes`` goes over the slides that many times per run (percentiles over moves x passes).
 
+Idle windows: server_cpu_idle_cores_300 is measured after the moves, not before them. On the machine
+these figures come from (a VM whose kernel runs DAMON proactive reclaim: memory not touched for a while
+is paged out), a presenter's move after 30 s of nothing took 120-150 ms against ~60 ms after 2 s, with
+no follower at all (same slide, 3 tries each); an idle window just before the moves with followers, and
+none before the run without them, put that into ``presenter_next_slide_p95_ms_300`` as if the followers
+had cost it.
+
 Every figure is one ``name value unit`` line; lines starting with ``#`` give details (followers that
 missed a move, connection errors, the machine's load when the run started). Clocks: the presenter's
 press time and the followers' receive times are this machine's wall clock (``time.time()`` /
@@ -437,15 +444,18 @@ def main(argv: list[str] | None = None) -> int:
             rss1 = rss_mb(proc.pid)
             pages = chromium_followers(audience_browser, f"{url}/room/{presenter.room}", streamlit=False, n=args.chromium_followers)
             print(f"# {n}: {sim.connected} simulated followers connected", flush=True)
+            presses = run_moves(presenter, args.moves, args.interval, args.passes)
+            mirror_wait = 6.0 if n == 300 else 0.0
+            time.sleep(1.0 + mirror_wait)
             idle = None
             if n == 300 or (n == counts[0] and 300 not in counts):
+                # after the moves, so that the moves come as soon after the followers' arrival as the run
+                # without followers comes after its warm-up (see "Idle windows" above)
+                presenter.goto(presenter.start)  # a text slide: no demo runs while idle
                 time.sleep(2.0)
                 c0, w0 = cpu_seconds(proc.pid), time.time()
                 time.sleep(args.idle_s)
                 idle = (cpu_seconds(proc.pid) - c0) / (time.time() - w0)
-            presses = run_moves(presenter, args.moves, args.interval, args.passes)
-            mirror_wait = 6.0 if n == 300 else 0.0
-            time.sleep(1.0 + mirror_wait)
             result = sim.stop()
             lag_ms, missed = lags(presses, result, pages)
             chrome_ms, _ = lags(presses, None, pages)

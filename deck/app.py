@@ -60,8 +60,11 @@ def slide_plan(slide: Slide, present: bool) -> SlideLayout | None:
 
 # On a slide's first draw, the engine pauses this long between the slide's frame (title, text, navigation)
 # and its demo: the browser paints the new slide before the demo's charts and pictures arrive, instead of
-# rendering them all in one go (a new Plotly chart takes the browser ~50-100 ms).
-FRAME_PAINT_S = 0.03
+# rendering them all in one go (a new Plotly chart takes the browser ~50-100 ms). The server sends the
+# title ~5 ms into the run; the browser needed ~80-100 ms more to show it when the painting demo's
+# deltas came 30 ms later. Presenter's first move onto "Workshop : SGD", p50 of 6, alternating runs:
+# 79 / 140 ms with 0.03 s, 58 / 73 with 0.08, 61 / 58 with 0.12.
+FRAME_PAINT_S = 0.08
 
 
 def render_slide_body(slide: Slide, present: bool = False, layout: SlideLayout | None = None,
