@@ -105,15 +105,14 @@ class _Publisher:
             self._wake.wait(timeout=5.0)
             self._wake.clear()
             while True:
-                with self._lock:
-                    due = min((job[3] for job in self._pending.values()), default=None)
-                if due is not None and time.monotonic() < due + PRESENTER_FIRST_S:
-                    self._wake.wait(due + PRESENTER_FIRST_S - time.monotonic())
+                with self._lock:  # the room whose move is oldest: sent once PRESENTER_FIRST_S has passed
+                    room_id = min(self._pending, key=lambda r: self._pending[r][3], default=None)
+                    wait = self._pending[room_id][3] + PRESENTER_FIRST_S - time.monotonic() if room_id else 0.0
+                    job = self._pending.pop(room_id) if room_id is not None and wait <= 0 else None
+                if wait > 0:
+                    self._wake.wait(wait)
                     self._wake.clear()
                     continue
-                with self._lock:
-                    room_id = min(self._pending, key=lambda r: self._pending[r][3], default=None)
-                    job = self._pending.pop(room_id) if room_id is not None else None
                 if job is not None:
                     slide, count, talk_slides, _ = job
                     hub.broadcast(room_id, slide_message(slide, count))

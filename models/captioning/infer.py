@@ -38,15 +38,14 @@ def greedy(model, pooled, regions, max_len: int = MAX_LEN, banned=()) -> list[li
     the ids in ``banned`` are never chosen."""
     model.eval()
     p, r = _feats(model, pooled, regions)
-    banned = list(banned)
+    return _generate(model, p, r, lambda logits: _argmax_except(logits, banned), max_len)
 
-    def pick(logits):
-        if banned:
-            logits = logits.clone()
-            logits[:, banned] = -math.inf
-        return logits.argmax(-1)
 
-    return _generate(model, p, r, pick, max_len)
+def _argmax_except(scores: torch.Tensor, banned=()) -> torch.Tensor:
+    """Index of the largest score along the last axis, never one of the ids in ``banned``."""
+    if banned:
+        scores = scores.index_fill(-1, torch.tensor(list(banned), device=scores.device), -math.inf)
+    return scores.argmax(-1)
 
 
 def _generate(model, p, r, pick, max_len: int) -> list[list[int]]:
@@ -134,13 +133,11 @@ def forced_vs_free(model, pooled, regions, reference: list[int], banned=()) -> l
     p, r = _feats(model, pooled, regions)
     ref = [START] + list(reference) + [STOP]
     forced = F.softmax(model(torch.tensor([ref[:-1]], device=p.device), p, r)[0], -1).cpu()  # every prefix at once
-    allowed = torch.ones(forced.shape[-1], dtype=torch.bool)
-    allowed[list(banned)] = False
     own = [START]
     rows = []
     for i in range(len(ref) - 1):
         free = F.softmax(model(torch.tensor([own], device=p.device), p, r)[0, -1], -1).cpu()
-        f_id, g_id = int(forced[i].where(allowed, -1.0).argmax()), int(free.where(allowed, -1.0).argmax())
+        f_id, g_id = int(_argmax_except(forced[i], banned)), int(_argmax_except(free, banned))
         rows.append({"step": i + 1, "forced_input": ref[i], "forced_pred": f_id, "forced_prob": float(forced[i, f_id]),
                      "target": ref[i + 1], "prob_of_target": float(forced[i, ref[i + 1]]),
                      "free_input": own[-1], "free_pred": g_id, "free_prob": float(free[g_id])})

@@ -230,12 +230,10 @@ def mode_name(mode, width, alpha):
 
 def train(decoder: str, cpu_minutes: float, lr: float = 2e-3, batch: int = 64, seed: int = 0, threads: int = 1,
           run: pathlib.Path = RUN, log=print, bf16: bool = False, config: dict | None = None,
-          ema: float = 0.0, widths=(3, 5)) -> dict:
+          widths=(3, 5)) -> dict:
     """``bf16``: the forward and backward passes under bfloat16 autocast (weights, optimiser state and the
     loss stay float32); on CPUs with AMX (Intel Sapphire Rapids and later) a step is about 1.5x cheaper.
     ``config``: the decoder's size (width, dropout, layers, heads; photo_decoders.DEFAULT otherwise).
-    ``ema``: when above 0, an exponential moving average of the weights (this decay per step) is what the
-    dev split scores and what is kept -- one set of weights, smoothed over the last ~1/(1 - ema) steps.
     ``widths``: the beam widths tried on dev when choosing the decoding (each with alpha 0.5 and 1.0)."""
     import torch
     import torch.nn.functional as F
@@ -260,26 +258,16 @@ def train(decoder: str, cpu_minutes: float, lr: float = 2e-3, batch: int = 64, s
     dev_refs = [data.captions[i] for i in dev]
     budget, warm = cpu_minutes * 60.0, 300
     best, history, step, epoch = None, [], 0, 0
-    averaged = [(q, q.detach().clone()) for q in model.state_dict().values() if q.is_floating_point()] if ema > 0 else []
-
-    def swap_average():  # exchange the live weights and their moving average (twice: back again)
-        with torch.no_grad():
-            for q, a in averaged:
-                tmp = q.clone()
-                q.copy_(a)
-                a.copy_(tmp)
 
     def dev_eval(tag):
         nonlocal best
         model.eval()
-        swap_average()
         s = score(data.vocab, decode(model, data.pooled[dev], data.regions[dev]), dev_refs)
         row = {"epoch": tag, "steps": step, "dev_bleu4": round(s["bleu4"], 2), "dev_bleu1": round(s["bleu1"], 2),
                "dev_cider": round(s["cider"], 1), "cpu_minutes": round((time.process_time() - cpu0) / 60, 2)}
         history.append(row)
         if best is None or s["bleu4"] > best[0]:
             best = (s["bleu4"], {k: v.clone() for k, v in model.state_dict().items()}, tag)
-        swap_average()
         log(f"{decoder}: {json.dumps(row)}")
         model.train()
 
@@ -314,9 +302,6 @@ def train(decoder: str, cpu_minutes: float, lr: float = 2e-3, batch: int = 64, s
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-            if averaged:
-                with torch.no_grad():
-                    torch._foreach_lerp_([a for _, a in averaged], [q for q, _ in averaged], 1.0 - ema)
             step += 1
             total += loss.item() * len(sel)
             seen += len(sel)
@@ -345,7 +330,7 @@ def train(decoder: str, cpu_minutes: float, lr: float = 2e-3, batch: int = 64, s
           "dev": {k: round(v, 2) for k, v in dev_scores.items()},
           "dev_by_decoding": {mode_name(*c[1]): round(c[0], 2) for c in chosen},
           "cpu_minutes": round(cpu_total / 60, 2), "cpu_minutes_training": round(train_cpu / 60, 2),
-          "budget_cpu_minutes": cpu_minutes, "lr": lr, "ema": ema, "widths": list(widths), "batch": batch, "seed": seed, "threads": threads,
+          "budget_cpu_minutes": cpu_minutes, "lr": lr, "widths": list(widths), "batch": batch, "seed": seed, "threads": threads,
           "steps": step, "epochs": epoch, "params": sum(p.numel() for p in model.parameters())}
     torch.save(ck, run / f"{decoder}.pt")
     log(f"{decoder}: best epoch {best[2]}, {mode_name(*m)}, dev BLEU-4 {dev_b4:.2f}; {cpu_total / 60:.1f} CPU-min "
@@ -370,7 +355,6 @@ def main(argv=None) -> None:
     t.add_argument("--width", type=int, default=None)
     t.add_argument("--dropout", type=float, default=None)
     t.add_argument("--layers", type=int, default=None)
-    t.add_argument("--ema", type=float, default=0.0, help="keep a moving average of the weights (decay per step)")
     t.add_argument("--widths", type=int, nargs="+", default=[3, 5], help="beam widths tried on dev (default 3 5)")
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
@@ -378,7 +362,7 @@ def main(argv=None) -> None:
     else:
         cfg = {k: v for k, v in (("width", a.width), ("dropout", a.dropout), ("layers", a.layers)) if v is not None}
         train(a.decoder, a.cpu_minutes, a.lr, a.batch, a.seed, a.threads, log=lambda m: print(m, flush=True),
-              bf16=a.bf16, config=cfg, ema=a.ema, widths=tuple(a.widths))
+              bf16=a.bf16, config=cfg, widths=tuple(a.widths))
 
 
 if __name__ == "__main__":
