@@ -220,6 +220,26 @@ def test_decoders_never_look_at_later_words(name):
     assert not torch.allclose(a[:, 5:], b[:, 5:], atol=1e-5)
 
 
+@pytest.mark.parametrize("name", photo_decoders.ALL)
+def test_word_by_word_gives_the_whole_prefix_logits_even_after_reordering(name):
+    """``start`` / ``step`` (how captions are written) against ``forward`` over the whole prefix, with the
+    hypotheses shuffled and copied half-way as beam search does."""
+    torch.manual_seed(0)
+    m = photo_decoders.build(name, 40, None, width=32, layers=2, heads=2).eval()
+    toks = torch.randint(4, 40, (3, 10))
+    pooled, regions = torch.randn(3, 2048), torch.randn(3, 16, 256)
+    rows = torch.tensor([2, 0, 0])  # after word 5: hypothesis 2 first, hypothesis 0 twice
+    with torch.inference_mode():
+        state = m.start(pooled, regions)
+        for t in range(10):
+            if t == 5:
+                state = photo_decoders.reorder(state, rows)
+                toks, pooled, regions = toks[rows], pooled[rows], regions[rows]
+            logits, state = m.step(toks[:, t], state)
+            whole = m(toks[:, : t + 1], pooled, regions)[:, -1]
+            assert torch.allclose(logits, whole, atol=1e-4), (name, t, (logits - whole).abs().max())
+
+
 def test_blind_decoder_ignores_the_picture():
     torch.manual_seed(0)
     m = photo_decoders.build("blind", 30, None, width=16).eval()

@@ -69,16 +69,26 @@ class CausalConv(nn.Module):
         self._flat = None  # (weight version, (cout, k*cin) matrix) cached for eval
         self._local = threading.local()
 
+    def _flat_weight(self):
+        w = self.conv.weight
+        if self._flat is None or self._flat[0] != (w._version, w.data_ptr()):
+            self._flat = ((w._version, w.data_ptr()), w.detach().permute(0, 2, 1).reshape(w.shape[0], -1).contiguous())
+        return self._flat[1]
+
     def _matmul_conv(self, x):
         t = x.shape[2]
         xp = F.pad(x, (self.pad, 0))
         taps = torch.cat([xp[:, :, j * self.dilation: j * self.dilation + t] for j in range(self.k)], 1)
-        w = self.conv.weight
-        if self._flat is None or self._flat[0] != (w._version, w.data_ptr()):
-            self._flat = ((w._version, w.data_ptr()), w.detach().permute(0, 2, 1).reshape(w.shape[0], -1).contiguous())
         b = taps.shape[0]
-        y = F.linear(taps.transpose(1, 2).reshape(b * t, -1), self._flat[1], self.conv.bias)  # one 2-D GEMM
+        y = F.linear(taps.transpose(1, 2).reshape(b * t, -1), self._flat_weight(), self.conv.bias)  # one 2-D GEMM
         return y.view(b, t, -1).transpose(1, 2)
+
+    def step(self, x, past):
+        """One new position (inference): ``x`` (B, C) and ``past`` (B, C, pad), the inputs of the ``pad``
+        positions before it (zeros at the start) -> (output (B, Cout), the past for the next position)."""
+        full = torch.cat([past, x.unsqueeze(2)], 2)
+        taps = torch.cat([full[:, :, j * self.dilation] for j in range(self.k)], 1)
+        return F.linear(taps, self._flat_weight(), self.conv.bias), full[:, :, 1:]
 
     def forward(self, x):
         if self.training or torch.is_grad_enabled() and x.requires_grad:
@@ -217,6 +227,39 @@ class DecoderLayer(nn.Module):
         self.last_attention = w.detach()
         x = x + self.drop(y)
         return x + self.drop(self.ff(self.n3(x)))
+
+    def memory_keys(self, memory):
+        """The picture's keys and values for the attention over it, (B, heads, R, W / heads) each: computed
+        once per caption when writing word by word (``step``)."""
+        return _heads(self.cross_attn, memory, 1), _heads(self.cross_attn, memory, 2)
+
+    def step(self, x, keys, values, memory_keys, memory_values):
+        """One new position (inference): ``x`` (B, 1, W); ``keys`` / ``values`` (B, heads, t, W / heads),
+        this layer's self-attention keys and values at the earlier positions -> (output (B, 1, W), keys and
+        values with this position's added). Same result as ``forward`` over the whole prefix."""
+        h = self.n1(x)
+        keys = torch.cat([keys, _heads(self.self_attn, h, 1)], 2)
+        values = torch.cat([values, _heads(self.self_attn, h, 2)], 2)
+        x = x + _attend(self.self_attn, _heads(self.self_attn, h, 0), keys, values)
+        h = self.n2(x)
+        x = x + _attend(self.cross_attn, _heads(self.cross_attn, h, 0), memory_keys, memory_values)
+        return x + self.ff(self.n3(x)), keys, values
+
+
+def _heads(attn: nn.MultiheadAttention, x, part: int):
+    """``attn``'s query (part 0), key (1) or value (2) projection of ``x`` (B, T, W), split into heads:
+    (B, heads, T, W / heads)."""
+    e = attn.embed_dim
+    bias = None if attn.in_proj_bias is None else attn.in_proj_bias[part * e:(part + 1) * e]
+    y = F.linear(x, attn.in_proj_weight[part * e:(part + 1) * e], bias)
+    return y.view(x.shape[0], x.shape[1], attn.num_heads, e // attn.num_heads).transpose(1, 2)
+
+
+def _attend(attn: nn.MultiheadAttention, q, k, v):
+    """Scaled dot-product attention of queries (B, heads, T, d) over keys and values, through ``attn``'s
+    output projection: (B, T, W) (what ``attn`` returns in eval mode)."""
+    y = F.scaled_dot_product_attention(q, k, v)
+    return attn.out_proj(y.transpose(1, 2).reshape(q.shape[0], q.shape[2], attn.embed_dim))
 
 
 class TransformerDecoder(nn.Module):

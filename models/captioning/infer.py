@@ -49,9 +49,20 @@ def _argmax_except(scores: torch.Tensor, banned=()) -> torch.Tensor:
 
 
 def _generate(model, p, r, pick, max_len: int) -> list[list[int]]:
-    """Write captions for a batch word by word; ``pick(last-step logits) -> next word ids``."""
+    """Write captions for a batch word by word; ``pick(last-step logits) -> next word ids``. A decoder
+    with ``start`` / ``step`` (photo_decoders) is fed one word per step and keeps its own state."""
     tokens = torch.full((p.shape[0], 1), START, dtype=torch.long, device=p.device)
     done = torch.zeros(p.shape[0], dtype=torch.bool, device=p.device)
+    if hasattr(model, "step"):
+        state = model.start(p, r)
+        for _ in range(max_len):
+            logits, state = model.step(tokens[:, -1], state)
+            nxt = torch.where(done, torch.full_like(tokens[:, 0], PAD), pick(logits))
+            tokens = torch.cat([tokens, nxt[:, None]], 1)
+            done |= nxt == STOP
+            if done.all():
+                break
+        return [_strip(row) for row in tokens[:, 1:].tolist()]
     with incremental(model) as inc:
         for _ in range(max_len):
             nxt = pick(model(tokens[:, -1:] if inc else tokens, p, r)[:, -1])

@@ -5,8 +5,15 @@ Same contract as ``decoders.py`` (the shapes decoders, which stay as they are):
     forward(tokens (B, T) long, pooled (B, 2048), regions (B, R, 256)) -> logits (B, T, V)
 
 no position sees a later word, and ``decoders.incremental`` / ``TransformerDecoder.attention`` work the
-same way. Differences for Flickr8k: width ``cfg["width"]`` (256 by default), dropout on the picture, the
-words and before the output layer, and the picture's vector fed at every step to the GRU as well as
+same way. Each also writes a caption one word at a time without re-reading its prefix (inference):
+
+    state = model.start(pooled, regions)             # dict of tensors, batch first
+    logits, state = model.step(last_words (B,), state)
+    state = reorder(state, rows)                     # beam search: keep / copy hypotheses
+
+with the same logits as ``forward`` over the whole prefix (the transformer keeps each layer's keys and
+values, the convolutions their last few inputs, the GRU its state). Differences for Flickr8k: width
+``cfg["width"]`` (256 by default), dropout on the picture, the words and before the output layer, and the picture's vector fed at every step to the GRU as well as
 into its initial state. Words enter as 50-d vectors initialised from GloVe and fine-tuned; the output
 is a softmax over the whole vocabulary (the talk's "full one-hot").
 """
@@ -68,6 +75,18 @@ class GRUDecoder(nn.Module):
         y, _ = self.gru(x, h0.unsqueeze(0).contiguous())
         return self.out(self.drop(y))
 
+    def start(self, pooled, regions=None):
+        if not self.see_image:
+            return {"h": self.h0.expand(pooled.shape[0], self.width).contiguous()}
+        return {"h": torch.tanh(self.init(pooled)), "img": F.relu(self.step_in(pooled))}
+
+    def step(self, words, state):
+        x = self.words.emb(words)
+        if self.see_image:
+            x = torch.cat([x, state["img"]], 1)
+        y, h = self.gru(x.unsqueeze(1), state["h"].unsqueeze(0).contiguous())
+        return self.out(y[:, 0]), {**state, "h": h[0]}
+
 
 class DilatedCNNDecoder(nn.Module):
     DILATIONS = (1, 2, 4, 8, 1, 2, 4, 8)
@@ -92,6 +111,18 @@ class DilatedCNNDecoder(nn.Module):
             x = x + self.drop(F.relu(layer(x)))
         return self.out(self.drop(x.transpose(1, 2)))
 
+    def start(self, pooled, regions=None):
+        return {"img": F.relu(self.image(pooled)), **_empty_pasts(self.layers, pooled)}
+
+    def step(self, words, state):
+        w = F.relu(_dense(self.word_in, self.words.emb(words)))
+        x = F.relu(_dense(self.mix, torch.cat([w, state["img"]], 1)))
+        new = dict(state)
+        for i, layer in enumerate(self.layers):
+            y, new[f"past{i}"] = layer.step(x, state[f"past{i}"])
+            x = x + F.relu(y)
+        return self.out(x), new
+
 
 class GLUBlock(nn.Module):
     def __init__(self, width, dilation, dropout):
@@ -105,6 +136,11 @@ class GLUBlock(nn.Module):
         a, g = self.conv(x).chunk(2, 1)
         y = x + self.drop(a * torch.sigmoid(g + self.img(img).unsqueeze(2)))
         return self.norm(y.transpose(1, 2)).transpose(1, 2)
+
+    def step(self, x, img, past):  # x (B, C), img (B, C)
+        y, past = self.conv.step(x, past)
+        a, g = y.chunk(2, 1)
+        return self.norm(x + a * torch.sigmoid(g + self.img(img))), past
 
 
 class GLUCNNDecoder(nn.Module):
@@ -129,6 +165,17 @@ class GLUCNNDecoder(nn.Module):
         for block in self.blocks:
             x = block(x, img)
         return self.out(self.drop(x.transpose(1, 2)))
+
+    def start(self, pooled, regions=None):
+        return {"img": F.relu(self.image(pooled)), **_empty_pasts([b.conv for b in self.blocks], pooled)}
+
+    def step(self, words, state):
+        w = F.relu(_dense(self.word_in, self.words.emb(words)))
+        x = F.relu(_dense(self.mix, torch.cat([w, state["img"]], 1)))
+        new = dict(state)
+        for i, block in enumerate(self.blocks):
+            x, new[f"past{i}"] = block.step(x, state["img"], state[f"past{i}"])
+        return self.out(x), new
 
 
 class TransformerDecoder(nn.Module):
@@ -161,10 +208,42 @@ class TransformerDecoder(nn.Module):
             x = layer(x, mem, mask)
         return self.out(self.drop(self.norm(x)))
 
+    def start(self, pooled, regions):
+        mem = self.memory(pooled, regions)
+        state = {}
+        for i, layer in enumerate(self.layers):
+            state[f"mk{i}"], state[f"mv{i}"] = layer.memory_keys(mem)
+            state[f"k{i}"] = state[f"v{i}"] = state[f"mk{i}"][:, :, :0]
+        return state
+
+    def step(self, words, state):
+        t = state["k0"].shape[2]
+        x = (self.word_in(self.words.emb(words)) + self.pos[t]).unsqueeze(1)
+        new = dict(state)
+        for i, layer in enumerate(self.layers):
+            x, new[f"k{i}"], new[f"v{i}"] = layer.step(x, state[f"k{i}"], state[f"v{i}"], state[f"mk{i}"], state[f"mv{i}"])
+        return self.out(self.norm(x[:, 0])), new
+
     def attention(self):
         """Last layer's attention of each word over [whole picture, region 1, ..., region R] (on the CPU)."""
         att = self.layers[-1].last_attention
         return None if att is None else att.cpu()
+
+
+def reorder(state: dict, rows: torch.Tensor) -> dict:
+    """The decoding state of hypotheses ``rows`` (a long tensor of batch rows, repeats allowed)."""
+    return {k: v.index_select(0, rows) for k, v in state.items()}
+
+
+def _dense(conv: nn.Conv1d, x):
+    """A kernel-1 Conv1d applied to one position (B, C_in) -> (B, C_out)."""
+    return F.linear(x, conv.weight[:, :, 0], conv.bias)
+
+
+def _empty_pasts(convs, pooled) -> dict:
+    """Zero left padding for each causal convolution: past{i} (B, C_in, pad)."""
+    b = pooled.shape[0]
+    return {f"past{i}": pooled.new_zeros(b, c.conv.in_channels, c.pad) for i, c in enumerate(convs)}
 
 
 def build(name: str, vocab_size: int, glove=None, **cfg) -> nn.Module:

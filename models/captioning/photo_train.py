@@ -151,11 +151,15 @@ def decode(model, pooled, regions, mode: str = "greedy", width: int = 3, alpha: 
 def beam_batch(model, pooled, regions, width: int = 3, alpha: float = 0.5, max_len: int = MAX_WORDS + 2):
     """Beam search for a batch of photos at once (width beams each). A hypothesis ends at STOP; its score
     is the sum of log-probabilities divided by (words + 1) ** alpha; a photo is done when it holds
-    ``width`` finished hypotheses or at ``max_len``. Returns word-id lists (no START / STOP)."""
+    ``width`` finished hypotheses or at ``max_len``. The decoder is fed one word per step (its
+    ``start`` / ``step`` state, copied along with each surviving hypothesis). Returns word-id lists
+    (no START / STOP)."""
     import torch
     import torch.nn.functional as F
 
     from models.device import device_of
+
+    from .photo_decoders import reorder
 
     model.eval()
     dev = device_of(model)
@@ -164,26 +168,27 @@ def beam_batch(model, pooled, regions, width: int = 3, alpha: float = 0.5, max_l
     if p.ndim == 1:
         p, r = p[None], r[None]
     b, k = p.shape[0], width
-    pk, rk = p.repeat_interleave(k, 0), r.repeat_interleave(k, 0)
     seqs = [[[START] for _ in range(k)] for _ in range(b)]
     scores = np.full((b, k), -np.inf)
     scores[:, 0] = 0.0
     finished = [[] for _ in range(b)]
     done = np.zeros(b, bool)
+    banned = torch.tensor(BANNED, device=dev)
     with torch.inference_mode():
+        state = reorder(model.start(p, r), torch.arange(b, device=dev).repeat_interleave(k))
+        last = torch.full((b * k,), START, dtype=torch.long, device=dev)
         for step in range(max_len):
-            tokens = torch.tensor([s for row in seqs for s in row], device=dev)
-            logp = F.log_softmax(model(tokens, pk, rk)[:, -1].float(), -1)
-            logp[:, BANNED] = -math.inf
+            logits, state = model.step(last, state)
+            logp = F.log_softmax(logits.float(), -1).index_fill_(1, banned, -math.inf)
             v = logp.shape[1]
             cand = (torch.as_tensor(scores, dtype=torch.float32, device=dev).view(-1, 1) + logp).view(b, k * v)
             top_s, top_i = cand.topk(2 * k, 1)
             top_s, top_i = top_s.cpu().numpy(), top_i.cpu().numpy()
+            rows = np.arange(b * k)  # the hypothesis each new beam row continues (itself unless replaced)
             for i in range(b):
-                if done[i]:  # keep its rows the same length as the others (they are ignored)
-                    seqs[i] = [q + [PAD] for q in seqs[i]]
+                if done[i]:  # its rows are carried along unchanged and ignored
                     continue
-                new_seqs, new_scores = [], []
+                new_seqs, new_scores, origin = [], [], []
                 for s, flat in zip(top_s[i], top_i[i]):
                     if not np.isfinite(s):
                         break
@@ -194,17 +199,23 @@ def beam_batch(model, pooled, regions, width: int = 3, alpha: float = 0.5, max_l
                     else:
                         new_seqs.append(seq)
                         new_scores.append(float(s))
+                        origin.append(i * k + beam)
                     if len(new_seqs) == k:
                         break
                 if len(finished[i]) >= k or not new_seqs:
                     done[i] = True
-                    new_seqs, new_scores = [q + [PAD] for q in seqs[i]], [-np.inf] * k
+                    scores[i] = -np.inf
+                    continue
                 while len(new_seqs) < k:
                     new_seqs.append(new_seqs[0])
                     new_scores.append(-np.inf)
+                    origin.append(origin[0])
                 seqs[i], scores[i] = new_seqs, new_scores
+                rows[i * k:(i + 1) * k] = origin
             if done.all():
                 break
+            state = reorder(state, torch.as_tensor(rows, device=dev))
+            last = torch.tensor([q[-1] for row in seqs for q in row], device=dev)
     out = []
     for i in range(b):
         best = max(finished[i])[1] if finished[i] else seqs[i][0]
