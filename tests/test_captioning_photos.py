@@ -240,6 +240,24 @@ def test_word_by_word_gives_the_whole_prefix_logits_even_after_reordering(name):
             assert torch.allclose(logits, whole, atol=1e-4), (name, t, (logits - whole).abs().max())
 
 
+def test_packed_dropout_keeps_one_minus_p_of_each_entry_and_is_off_in_eval():
+    torch.manual_seed(0)
+    d = photo_decoders.PackedDropout(0.3).train()
+    x = torch.ones(1000, 401, requires_grad=True)  # an odd size: the last random integer is used in part
+    y = d(x)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.7) < 0.005
+    for j in range(4):  # each of the four 15-bit slices of a random integer is a fair draw
+        assert abs(kept.flatten()[j::4].float().mean().item() - 0.7) < 0.01
+    assert torch.allclose(y[kept], torch.full_like(y[kept], 1 / 0.7))
+    y.sum().backward()
+    assert torch.equal(x.grad != 0, kept)
+    assert torch.equal(d.eval()(x), x)
+    m = photo_decoders.build("transformer", 30, None, width=16, heads=2, packed_dropout=True)
+    assert not any(type(c) is torch.nn.Dropout for c in m.modules())
+    assert sum(isinstance(c, photo_decoders.PackedDropout) for c in m.modules()) > 5
+
+
 def test_blind_decoder_ignores_the_picture():
     torch.manual_seed(0)
     m = photo_decoders.build("blind", 30, None, width=16).eval()

@@ -246,7 +246,39 @@ def _empty_pasts(convs, pooled) -> dict:
     return {f"past{i}": pooled.new_zeros(b, c.conv.in_channels, c.pad) for i, c in enumerate(convs)}
 
 
-def build(name: str, vocab_size: int, glove=None, **cfg) -> nn.Module:
+class PackedDropout(nn.Dropout):
+    """nn.Dropout whose keep-mask comes from 15-bit slices of random 64-bit integers, four mask entries per
+    draw: each entry is kept with probability 1 - p (p rounded to 1/32768), as with nn.Dropout, but a CPU
+    spends about a third of the time drawing the mask (on the transformer, nn.Dropout's draws were ~20 % of
+    a training step). Identity in eval mode, no weights: a decoder loads the same either way."""
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        n = x.numel()
+        bits = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_().view(torch.int16)[:n]
+        keep = (bits & 0x7FFF) >= round(self.p * 32768)
+        return x * (keep.view(x.shape).to(x.dtype) * (1.0 / (1.0 - self.p)))
+
+
+def _pack_dropouts(module: nn.Module) -> None:
+    for name, child in module.named_children():
+        if type(child) is nn.Dropout:
+            setattr(module, name, PackedDropout(child.p))
+        else:
+            _pack_dropouts(child)
+
+
+def build(name: str, vocab_size: int, glove=None, packed_dropout: bool = False, **cfg) -> nn.Module:
+    """A decoder by name; ``packed_dropout``: its dropout layers draw their masks the cheaper way
+    (``PackedDropout``; training only)."""
+    model = _build(name, vocab_size, glove, **cfg)
+    if packed_dropout:
+        _pack_dropouts(model)
+    return model
+
+
+def _build(name: str, vocab_size: int, glove=None, **cfg) -> nn.Module:
     cfg = {**DEFAULT, **cfg}
     if name == "gru":
         return GRUDecoder(vocab_size, glove, **cfg)

@@ -106,6 +106,7 @@ def ship(decoders, run: pathlib.Path = RUN, log=print) -> None:
         cmd = (f"python -m models.captioning.photo_train train --decoder {name} --cpu-minutes {ck['budget_cpu_minutes']:g} "
                f"--lr {ck['lr']:g} --batch {ck['batch']} --seed {ck['seed']} --threads {ck['threads']}"
                + (" --bf16" if ck.get("bf16_autocast") else "")
+               + (" --packed-dropout" if ck["config"].get("packed_dropout") else "")
                + (" --widths " + " ".join(map(str, ck["widths"])) if ck.get("widths", [3, 5]) != [3, 5] else "")
                + "".join(f" --{k} {ck['config'][k]:g}" for k in ("width", "dropout", "layers")
                          if ck["config"][k] != photo_decoders.DEFAULT[k])

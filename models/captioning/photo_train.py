@@ -244,7 +244,8 @@ def train(decoder: str, cpu_minutes: float, lr: float = 2e-3, batch: int = 64, s
           widths=(3, 5)) -> dict:
     """``bf16``: the forward and backward passes under bfloat16 autocast (weights, optimiser state and the
     loss stay float32); on CPUs with AMX (Intel Sapphire Rapids and later) a step is about 1.5x cheaper.
-    ``config``: the decoder's size (width, dropout, layers, heads; photo_decoders.DEFAULT otherwise).
+    ``config``: the decoder's size (width, dropout, layers, heads; photo_decoders.DEFAULT otherwise) and
+    ``packed_dropout`` (photo_decoders.build).
     ``widths``: the beam widths tried on dev when choosing the decoding (each with alpha 0.5 and 1.0)."""
     import torch
     import torch.nn.functional as F
@@ -366,12 +367,16 @@ def main(argv=None) -> None:
     t.add_argument("--width", type=int, default=None)
     t.add_argument("--dropout", type=float, default=None)
     t.add_argument("--layers", type=int, default=None)
+    t.add_argument("--packed-dropout", action="store_true",
+                   help="draw dropout masks four entries per random integer (photo_decoders.PackedDropout; cheaper)")
     t.add_argument("--widths", type=int, nargs="+", default=[3, 5], help="beam widths tried on dev (default 3 5)")
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
         prepare()
     else:
         cfg = {k: v for k, v in (("width", a.width), ("dropout", a.dropout), ("layers", a.layers)) if v is not None}
+        if a.packed_dropout:
+            cfg["packed_dropout"] = True
         train(a.decoder, a.cpu_minutes, a.lr, a.batch, a.seed, a.threads, log=lambda m: print(m, flush=True),
               bf16=a.bf16, config=cfg, widths=tuple(a.widths))
 
