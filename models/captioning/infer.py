@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import time
 
@@ -49,29 +50,36 @@ def _argmax_except(scores: torch.Tensor, banned=()) -> torch.Tensor:
 
 
 def _generate(model, p, r, pick, max_len: int) -> list[list[int]]:
-    """Write captions for a batch word by word; ``pick(last-step logits) -> next word ids``. A decoder
-    with ``start`` / ``step`` (photo_decoders) is fed one word per step and keeps its own state."""
+    """Write captions for a batch word by word; ``pick(last-step logits) -> next word ids``."""
     tokens = torch.full((p.shape[0], 1), START, dtype=torch.long, device=p.device)
     done = torch.zeros(p.shape[0], dtype=torch.bool, device=p.device)
-    if hasattr(model, "step"):
-        state = model.start(p, r)
+    with _next_logits(model, p, r) as next_logits:
         for _ in range(max_len):
-            logits, state = model.step(tokens[:, -1], state)
-            nxt = torch.where(done, torch.full_like(tokens[:, 0], PAD), pick(logits))
-            tokens = torch.cat([tokens, nxt[:, None]], 1)
-            done |= nxt == STOP
-            if done.all():
-                break
-        return [_strip(row) for row in tokens[:, 1:].tolist()]
-    with incremental(model) as inc:
-        for _ in range(max_len):
-            nxt = pick(model(tokens[:, -1:] if inc else tokens, p, r)[:, -1])
-            nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
+            nxt = torch.where(done, torch.full_like(tokens[:, 0], PAD), pick(next_logits(tokens)))
             tokens = torch.cat([tokens, nxt[:, None]], 1)
             done |= nxt == STOP
             if done.all():
                 break
     return [_strip(row) for row in tokens[:, 1:].tolist()]
+
+
+@contextlib.contextmanager
+def _next_logits(model, p, r):
+    """Yields f(tokens so far (B, T)) -> the next word's logits (B, V). A decoder with ``start`` / ``step``
+    (photo_decoders) is fed only the newest word and keeps its own state; a convolutional shapes decoder
+    inside ``incremental`` likewise; any other decoder re-reads the whole prefix."""
+    if hasattr(model, "step"):
+        state = model.start(p, r)
+
+        def newest(tokens):
+            nonlocal state
+            logits, state = model.step(tokens[:, -1], state)
+            return logits
+
+        yield newest
+        return
+    with incremental(model) as inc:
+        yield lambda tokens: model(tokens[:, -1:] if inc else tokens, p, r)[:, -1]
 
 
 @torch.inference_mode()

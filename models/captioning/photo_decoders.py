@@ -115,8 +115,7 @@ class DilatedCNNDecoder(nn.Module):
         return {"img": F.relu(self.image(pooled)), **_empty_pasts(self.layers, pooled)}
 
     def step(self, words, state):
-        w = F.relu(_dense(self.word_in, self.words.emb(words)))
-        x = F.relu(_dense(self.mix, torch.cat([w, state["img"]], 1)))
+        x = _first_column(self, words, state["img"])
         new = dict(state)
         for i, layer in enumerate(self.layers):
             y, new[f"past{i}"] = layer.step(x, state[f"past{i}"])
@@ -170,8 +169,7 @@ class GLUCNNDecoder(nn.Module):
         return {"img": F.relu(self.image(pooled)), **_empty_pasts([b.conv for b in self.blocks], pooled)}
 
     def step(self, words, state):
-        w = F.relu(_dense(self.word_in, self.words.emb(words)))
-        x = F.relu(_dense(self.mix, torch.cat([w, state["img"]], 1)))
+        x = _first_column(self, words, state["img"])
         new = dict(state)
         for i, block in enumerate(self.blocks):
             x, new[f"past{i}"] = block.step(x, state["img"], state[f"past{i}"])
@@ -233,6 +231,12 @@ class TransformerDecoder(nn.Module):
 def reorder(state: dict, rows: torch.Tensor) -> dict:
     """The decoding state of hypotheses ``rows`` (a long tensor of batch rows, repeats allowed)."""
     return {k: v.index_select(0, rows) for k, v in state.items()}
+
+
+def _first_column(model, words, img):
+    """A convolutional decoder's input at one new position: the word and the picture mixed, (B, width)."""
+    w = F.relu(_dense(model.word_in, model.words.emb(words)))
+    return F.relu(_dense(model.mix, torch.cat([w, img], 1)))
 
 
 def _dense(conv: nn.Conv1d, x):
