@@ -251,7 +251,8 @@ def test_presses_carried_over_from_a_restarted_server_are_not_replayed(fixture_d
 def test_a_demo_slide_pauses_once_between_its_frame_and_its_demo(monkeypatch):
     """On a demo slide's first draw the engine pauses FRAME_PAINT_S after the title, text and navigation
     (the browser paints the new slide before the demo's charts arrive); a rerun on the same slide and a
-    text slide do not pause."""
+    text slide do not pause there. Every run of a demo slide ends with RUN_END_PAUSE_S after its end-of-run
+    marker (so a fragment's timer cannot make Streamlit drop the marker); a text slide's run does not."""
     import types
 
     import deck.app as deck_app
@@ -264,8 +265,9 @@ def test_a_demo_slide_pauses_once_between_its_frame_and_its_demo(monkeypatch):
     demo = next(s for s in talk.slides if [seg.demo for seg in s.demos] == ["neuron"])
     text = next(s for s in talk.slides if not s.demos and s.index > 0)
     at = new_app(**slide_params(demo))
-    assert title(at) == demo.title and pauses == [deck_app.FRAME_PAINT_S]
+    end = deck_app.RUN_END_PAUSE_S
+    assert title(at) == demo.title and pauses == [deck_app.FRAME_PAINT_S, end]
     at.run()
-    assert pauses == [deck_app.FRAME_PAINT_S]
+    assert pauses == [deck_app.FRAME_PAINT_S, end, end]
     at = new_app(**slide_params(text))
-    assert title(at) == text.title and pauses == [deck_app.FRAME_PAINT_S]
+    assert title(at) == text.title and pauses == [deck_app.FRAME_PAINT_S, end, end]
