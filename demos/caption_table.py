@@ -24,6 +24,15 @@ def _shipped():
     return [(n, e) for n in ROWS if (e := C.photo_manifest_entry(n)) and e.get("metrics")]
 
 
+def _self_critical_note(ents, labels, curves: bool = False) -> str:
+    """A sentence on the decoders fine-tuned on their own captions (photo_scst), or ''."""
+    tuned = [(n, e["scst"]) for n, e in ents if e.get("scst")]
+    return "".join(
+        f" The {labels[n]} then wrote its own captions for {sc['cpu_minutes']:.1f} more CPU-minutes: sampled ones that "
+        f"scored well against the references (CIDEr-D) were made more likely (self-critical training)"
+        + ("; the dotted line, best dev point shipped." if curves else ".") for n, sc in tuned)
+
+
 def render(key_prefix: str = "caption_table", stage=None, **options: str) -> None:
     """Draw on ``stage`` (``deck/stage.py``): the score table and the BLEU-4 bars beside the papers' (or the
     training curves) in ``stage.visual``; the explanation in ``stage.more`` on the projector (under the visual
@@ -69,13 +78,21 @@ def render(key_prefix: str = "caption_table", stage=None, **options: str) -> Non
         notes.caption(f"Each decoder was trained on the 6,000 training photos, its epoch chosen on the 1,000 dev "
                       f"photos, and scored once on the test split: {total:.0f} CPU-minutes of training in all "
                       "(the talk: 50 epochs, ≈ 3.5 h per model on a Titan X, no scores). The image-blind GRU never "
-                      "sees the photo: it shows how much the grammar of the captions alone is worth.")
+                      "sees the photo: it shows how much the grammar of the captions alone is worth."
+                      + _self_critical_note(ents, labels))
     else:
         fig = go.Figure()
         for k, (n, e) in enumerate(ents):
             h = e.get("history", [])
+            colour = OKABE_ITO[k % len(OKABE_ITO)]
             fig.add_trace(go.Scatter(x=[r.get("cpu_minutes") for r in h], y=[r.get("dev_bleu4") for r in h],
-                                     mode="lines+markers", name=labels[n], line=dict(color=OKABE_ITO[k % len(OKABE_ITO)])))
+                                     mode="lines+markers", name=labels[n], line=dict(color=colour)))
+            sc = e.get("scst")
+            if sc:  # fine-tuned on its own captions after teacher forcing: the curve goes on, dotted
+                start = sc["teacher_forced"]["cpu_minutes"]
+                fig.add_trace(go.Scatter(x=[start + r["cpu_minutes"] for r in sc["history"]],
+                                         y=[r["dev_bleu4"] for r in sc["history"]], mode="lines+markers",
+                                         name=f"{labels[n]}, self-critical", line=dict(color=colour, dash="dot")))
         fig.update_layout(height=stage.height(520, 340), margin=dict(l=10, r=10, t=30, b=10),
                           xaxis_title="training CPU-minutes", yaxis_title="dev BLEU-4 (greedy, 0–100)",
                           legend=dict(orientation="h", y=1.15))
@@ -85,4 +102,4 @@ def render(key_prefix: str = "caption_table", stage=None, **options: str) -> Non
         stage.visual.caption("One point per dev check (1,000 Flickr8k dev photos, greedy captions)."
                              + (f" Not shipped yet: {', '.join(missing)}." if missing else ""))
         notes.caption("Teacher forcing, Adam with a warm-up and a cosine decay, a fixed CPU-minute budget per decoder; "
-                      "the best dev epoch is the one shipped.")
+                      "the best dev epoch is the one shipped." + _self_critical_note(ents, labels, curves=True))

@@ -53,6 +53,12 @@ def test_every_decoder_ships_with_its_manifest_entry_and_the_area_stays_small():
         assert e["command"].startswith("python -m models.captioning.photo_train train --decoder " + name)
         assert e["device"] == "cpu" and e["cpu_minutes"] > 0
         assert "dev" in e["selection"] and e["metrics"]["test_bleu4"] >= 0
+        assert e["dev"]["bleu4"] == max(e["dev_by_decoding"].values()) == e["dev_by_decoding"][e["decoding"]["name"]]
+        if "scst" in e:  # fine-tuned on its own captions after teacher forcing: both steps are in the command
+            sc = e["scst"]
+            assert f"&& python -m models.captioning.photo_scst --decoder {name} " in e["command"]
+            assert e["cpu_minutes"] == pytest.approx(sc["teacher_forced"]["cpu_minutes"] + sc["cpu_minutes"], abs=0.02)
+            assert "self-critical" in e["selection"] and sc["history"][0]["steps"] == 0
     size = sum(p.stat().st_size for p in FOLDER.iterdir() if p.is_file())
     # five float16 decoders (the GRU is 512 wide: 10 MB), vocabulary, PCA and the test / coco-mini features
     # (299-px features compress less than the first 224-px ones): about 48 MB
@@ -287,3 +293,75 @@ def test_command_line_captions_a_file_and_refuses_a_non_picture(tmp_path, capsys
     bad.write_text("hello")
     assert photos.main(["--image", str(bad)]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+# -- self-critical fine-tuning (photo_scst) ---------------------------------------------------------
+
+
+def test_cider_d_reward_is_coco_captions_cider_d():
+    """The reward's CIDEr-D, caption by caption, against pycocoevalcap's CiderScorer with the same
+    document frequencies (there: the references being scored; here: the corpus handed to CiderD)."""
+    from pycocoevalcap.cider.cider_scorer import CiderScorer
+
+    from models.captioning.photo_scst import CiderD
+
+    refs = [["a dog runs on the grass", "a brown dog is running outside", "the dog runs across a field"],
+            ["two children play in the sand", "kids playing on a beach", "two young boys dig in the sand"],
+            ["a man rides a bike down a street", "a cyclist on a city road", "a man on a bicycle"]]
+    hyps = ["a dog is running on the grass", "two kids play on a beach", "a man rides a red bike on the road"]
+    ours = CiderD([[r.split() for r in rs] for rs in refs])
+    theirs = CiderScorer(n=4, sigma=6.0)
+    for h, rs in zip(hyps, refs):
+        theirs += (h, rs)
+    _, per_caption = theirs.compute_score()
+    mine = [ours.score(h.split(), [ours.vector(r.split()) for r in rs]) for h, rs in zip(hyps, refs)]
+    assert np.allclose(mine, per_caption, atol=1e-9)
+    assert ours.score(["a", "cat"], [ours.vector(r.split()) for r in refs[0]]) < min(mine)
+
+
+@pytest.mark.parametrize("name", ["transformer", "gru"])
+def test_sampled_captions_and_their_log_probability_come_from_one_policy(name):
+    """What photo_scst pushes up is the log-probability of exactly the captions it sampled: the
+    teacher-forced pass (caption_logp) equals the sum of the word-by-word log-probabilities, banned words
+    are never written, and a caption stops at its first STOP."""
+    import torch.nn.functional as F
+
+    from models.captioning.photo_scst import caption_logp, sample_batch
+    from models.captioning.photo_train import BANNED
+    from models.captioning.vocab import START, STOP
+
+    torch.manual_seed(0)
+    m = photo_decoders.build(name, 40, None, width=32, layers=2, heads=2).eval()
+    pooled, regions = torch.randn(3, 2048), torch.randn(3, 16, 256)
+    caps = sample_batch(m, pooled, regions, 4, 12, torch.Generator().manual_seed(1))
+    assert len(caps) == 12 and len({tuple(c) for c in caps}) > 1
+    for c in caps:
+        assert not set(c) & set(BANNED)
+        assert STOP not in c[:-1] and (c[-1] == STOP or len(c) == 12)
+    rows = torch.arange(3).repeat_interleave(4)
+    got = caption_logp(m, caps, pooled[rows], regions[rows])
+    with torch.inference_mode():
+        for j, c in enumerate(caps):
+            state, last, want = m.start(pooled[rows[j:j + 1]], regions[rows[j:j + 1]]), torch.tensor([START]), 0.0
+            for w in c:
+                logits, state = m.step(last, state)
+                logp = F.log_softmax(logits.index_fill(1, torch.tensor(BANNED), -float("inf")), -1)
+                want += float(logp[0, w])
+                last = torch.tensor([w])
+            assert float(got[j]) == pytest.approx(want, abs=1e-4)
+    assert torch.isfinite(got).all()
+
+
+def test_a_fine_tuned_decoder_samples_at_the_temperature_it_learned():
+    """photo_scst fine-tunes the policy softmax(logits / T): the slides' temperature is relative to it."""
+    from models.captioning.infer import sample
+    from models.captioning.photo_train import BANNED, MAX_WORDS
+
+    model, meta = photos.load_decoder("transformer")
+    own = meta.get("scst", {}).get("temperature", 1.0)
+    z = np.load(FOLDER / "test_features.npz")
+    pooled, regions = z["pooled"][0].astype(np.float32), z["regions"][0].astype(np.float32)
+    for seed in range(3):
+        got = photos.caption((pooled, regions), "transformer", mode="sample", seed=seed, temperature=0.8)["words"]
+        ids = sample(model, pooled, regions, temperature=0.8 * own, seed=seed, max_len=MAX_WORDS + 2, banned=BANNED)[0]
+        assert got == photos.load_vocab().decode(ids)

@@ -44,6 +44,16 @@ def half_state(state: dict) -> dict:
     return {k: (v.half() if v.is_floating_point() else v) for k, v in state.items()}
 
 
+def _scst_command(name: str, sc: dict | None) -> str:
+    """The photo_scst step of a decoder's command ('' when it was not fine-tuned)."""
+    if not sc:
+        return ""
+    return (f" && python -m models.captioning.photo_scst --decoder {name} --cpu-minutes {sc['budget_cpu_minutes']:g} "
+            f"--lr {sc['lr']:g} --photos {sc['photos']} --samples {sc['samples']} --seed {sc['seed']} "
+            f"--threads {sc['threads']} --temperature {sc['temperature']:g} --eval-every {sc['eval_every']:g}"
+            + ("" if sc["bf16_autocast"] else " --no-bf16"))
+
+
 def ship(decoders, run: pathlib.Path = RUN, log=print) -> None:
     import torch
 
@@ -110,12 +120,17 @@ def ship(decoders, run: pathlib.Path = RUN, log=print) -> None:
                + (" --widths " + " ".join(map(str, ck["widths"])) if ck.get("widths", [3, 5]) != [3, 5] else "")
                + "".join(f" --{k} {ck['config'][k]:g}" for k in ("width", "dropout", "layers")
                          if ck["config"][k] != photo_decoders.DEFAULT[k])
+               + _scst_command(name, ck.get("scst"))
                + " && python -m models.captioning.photo_ship")
+        selection = f"best epoch by dev (1,000 photos) greedy BLEU-4 (epoch {ck['best_epoch']}); "
+        if ck.get("scst"):
+            sc = ck["scst"]
+            selection += (f"then self-critical fine-tuning (photo_scst), best by dev greedy BLEU-4 (step {sc['best_step']} "
+                          f"of {sc['steps']}); ")
         artefacts.record(AREA, {
             "name": f"photos_{name}", "path": f"models/artefacts/{AREA}/{name}.pt", "decoder": name,
             "label": photo_decoders.LABELS[name], "command": cmd, "data": DATA,
-            "selection": f"best epoch by dev (1,000 photos) greedy BLEU-4 (epoch {ck['best_epoch']}); decoding chosen on dev "
-                         f"among {sorted(ck['dev_by_decoding'])}: {d['name']}",
+            "selection": selection + f"decoding chosen on dev among {sorted(ck['dev_by_decoding'])}: {d['name']}",
             "metric": "coco-caption BLEU-1..4 (pycocoevalcap BleuScorer, option closest; 0-100) and CIDEr-D (x100), "
                       "Flickr8k test split scored once; coco-mini out of domain",
             "decoding": d, "device": "cpu", "threads": ck["threads"],
@@ -127,7 +142,7 @@ def ship(decoders, run: pathlib.Path = RUN, log=print) -> None:
             "metrics": {**{f"test_{k}": round(v, 2) for k, v in ts.items()},
                         **{f"coco_mini_{k}": round(v, 2) for k, v in cs.items()}},
             "example_test_caption": {"photo": test_names[0], "caption": " ".join(data.vocab.decode(tids[0]))},
-            "history": ck["history"]})
+            "history": ck["history"], **({"scst": ck["scst"]} if ck.get("scst") else {})})
         log(f"{name}: test BLEU-4 {ts['bleu4']:.2f} (B1 {ts['bleu1']:.1f}, CIDEr {ts['cider']:.1f}); "
             f"coco-mini BLEU-4 {cs['bleu4']:.2f}; {ck['cpu_minutes']:.1f} CPU-min")
 

@@ -370,6 +370,7 @@ def main(argv=None) -> None:
     t.add_argument("--packed-dropout", action="store_true",
                    help="draw dropout masks four entries per random integer (photo_decoders.PackedDropout; cheaper)")
     t.add_argument("--widths", type=int, nargs="+", default=[3, 5], help="beam widths tried on dev (default 3 5)")
+    t.add_argument("--run", type=pathlib.Path, default=RUN, help=f"folder the decoder is written to (default {RUN})")
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
         prepare()
@@ -377,7 +378,7 @@ def main(argv=None) -> None:
         cfg = {k: v for k, v in (("width", a.width), ("dropout", a.dropout), ("layers", a.layers)) if v is not None}
         if a.packed_dropout:
             cfg["packed_dropout"] = True
-        train(a.decoder, a.cpu_minutes, a.lr, a.batch, a.seed, a.threads, log=lambda m: print(m, flush=True),
+        train(a.decoder, a.cpu_minutes, a.lr, a.batch, a.seed, a.threads, run=a.run, log=lambda m: print(m, flush=True),
               bf16=a.bf16, config=cfg, widths=tuple(a.widths))
 
 

@@ -6,7 +6,8 @@
     photos.load_decoders()                                 # {name: decoder}, loaded once, on the CPU
 
 ``mode``: "greedy" (most likely word each step), "sample" (each word drawn from the softmax at
-``temperature``; ``seed`` makes it repeatable) or "beam" (beam search of width ``beam`` with the length
+``temperature``; ``seed`` makes it repeatable; temperature 1 is the distribution the decoder learned to
+sample from: for a decoder fine-tuned by ``photo_scst`` at temperature T, softmax(logits / T)) or "beam" (beam search of width ``beam`` with the length
 normalisation chosen on the dev split). For the transformer ``attention`` holds, for every word written
 (and the final STOP), its last layer's attention over [the whole photo, region 1 .. region 16] -- the
 regions are a 4 x 4 grid over the photo (row by row, top left first; ``GRID``).
@@ -164,8 +165,9 @@ def caption(features, decoder_name: str, mode: str = "greedy", beam: int = 3, se
         ids = greedy(model, pooled, regions, max_len=MAX_WORDS + 2, banned=BANNED)[0]
     elif mode == "sample":
         s = int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None else int(seed)
-        ids = sample(model, pooled, regions, temperature=temperature, seed=s, max_len=MAX_WORDS + 2,
-                         banned=BANNED)[0]
+        own = (meta or {}).get("scst", {}).get("temperature", 1.0)  # the temperature it was fine-tuned to sample at
+        ids = sample(model, pooled, regions, temperature=temperature * own, seed=s, max_len=MAX_WORDS + 2,
+                     banned=BANNED)[0]
     elif mode == "beam":
         if alpha is None:  # the length normalisation chosen on dev (0.5 when dev preferred greedy)
             alpha = meta["decoding"]["alpha"] if meta and meta["decoding"]["mode"] == "beam" else 0.5
