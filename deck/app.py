@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import client, follow, gcpolicy, live, mirror, nav, polls, rooms, sidebar
+from . import client, follow, gcpolicy, live, mirror, nav, polls, rooms, runfix, sidebar
 from .demo_runner import run_demo, settle_imports, takes_stage
 from .moves import PRESS_KEY, apply_presses, count_presses_so_far, mark_done, pending_move, set_position, step
 from .parser import Deck, Slide, load_deck
@@ -22,6 +22,7 @@ from .presenter import render_presenter
 from .stage import SlideLayout, slide_layout
 
 ROOT = Path(__file__).resolve().parents[1]
+runfix.install()  # a live demo's tick at the end of a run no longer drops that run's last messages
 
 
 def slides_dir() -> Path:
@@ -65,13 +66,6 @@ def slide_plan(slide: Slide, present: bool) -> SlideLayout | None:
 # deltas came 30 ms later. Presenter's first move onto "Workshop : SGD", p50 of 6, alternating runs:
 # 79 / 140 ms with 0.03 s, 58 / 73 with 0.08, 61 / 58 with 0.12.
 FRAME_PAINT_S = 0.08
-# After the end-of-run marker on a slide with demos, the run waits this long before it ends. Streamlit
-# (1.67, AppSession.request_rerun) starts a new ScriptRunner when a fragment's timer asks for a run just as
-# the full run has ended, and drops the ended run's messages its event loop had not yet sent: the marker
-# (the run's last element) never reached the browser. Measured with the painting slides, which refresh
-# every 0.12 s: 2 of 80 moves onto "Deep Network and Time" lost it (the browser tests' 1-in-6 flake).
-# While the run sleeps it is still running: a fragment request then waits in it, and the marker goes out.
-RUN_END_PAUSE_S = 0.05
 
 
 def render_slide_body(slide: Slide, present: bool = False, layout: SlideLayout | None = None,
@@ -235,6 +229,4 @@ def main() -> None:
     with st.container(key="deck_run_marker"):
         st.markdown(f"<span class='deck-run-done deck-run-{st.session_state['deck_runs']}'></span>",
                     unsafe_allow_html=True)
-    if demos and pos.slide.demos:
-        time.sleep(RUN_END_PAUSE_S)
     gcpolicy.after_run()  # what this run imported joins the heap full collections skip

@@ -251,8 +251,7 @@ def test_presses_carried_over_from_a_restarted_server_are_not_replayed(fixture_d
 def test_a_demo_slide_pauses_once_between_its_frame_and_its_demo(monkeypatch):
     """On a demo slide's first draw the engine pauses FRAME_PAINT_S after the title, text and navigation
     (the browser paints the new slide before the demo's charts arrive); a rerun on the same slide and a
-    text slide do not pause there. Every run of a demo slide ends with RUN_END_PAUSE_S after its end-of-run
-    marker (so a fragment's timer cannot make Streamlit drop the marker); a text slide's run does not."""
+    text slide do not pause."""
     import types
 
     import deck.app as deck_app
@@ -265,9 +264,40 @@ def test_a_demo_slide_pauses_once_between_its_frame_and_its_demo(monkeypatch):
     demo = next(s for s in talk.slides if [seg.demo for seg in s.demos] == ["neuron"])
     text = next(s for s in talk.slides if not s.demos and s.index > 0)
     at = new_app(**slide_params(demo))
-    end = deck_app.RUN_END_PAUSE_S
-    assert title(at) == demo.title and pauses == [deck_app.FRAME_PAINT_S, end]
+    assert title(at) == demo.title and pauses == [deck_app.FRAME_PAINT_S]
     at.run()
-    assert pauses == [deck_app.FRAME_PAINT_S, end, end]
+    assert pauses == [deck_app.FRAME_PAINT_S]
     at = new_app(**slide_params(text))
-    assert title(at) == text.title and pauses == [deck_app.FRAME_PAINT_S, end, end]
+    assert title(at) == text.title and pauses == [deck_app.FRAME_PAINT_S]
+
+
+
+def test_a_fragment_tick_as_a_run_ends_is_asked_again_not_given_a_new_runner():
+    """deck/runfix.py: Streamlit's AppSession, patched once by the deck, defers a fragment's rerun that the
+    ending ScriptRunner refused (a new runner now would drop the ended run's last messages); a full rerun, or
+    a fragment's when no runner is left, goes on to Streamlit's own _create_scriptrunner."""
+    import types
+
+    from streamlit.runtime.app_session import AppSession
+
+    import deck.app  # noqa: F401  (installs the patch)
+    from deck import runfix
+
+    runfix.install()  # idempotent: one wrapper, not two
+    assert AppSession.request_rerun.__name__ == "request_rerun_remembering"
+    later = []
+    loop = types.SimpleNamespace(call_later=lambda *a: later.append(a))
+    ending = object()
+    fragment, full = types.SimpleNamespace(fragment_id="f1"), types.SimpleNamespace(fragment_id=None)
+
+    def session(runner):
+        return types.SimpleNamespace(_scriptrunner=runner, _event_loop=loop, _deck_asking="client state")
+
+    racing = session(ending)
+    AppSession._create_scriptrunner(racing, fragment)  # a fragment tick while the ended runner is current
+    assert later == [(runfix.RETRY_S, AppSession.request_rerun, racing, "client state")]
+    for stub, data in ((session(None), fragment), (session(ending), full)):
+        # Streamlit's own method runs (and, on a stub session, stops at the first attribute it lacks)
+        with pytest.raises(AttributeError, match="_script_event_loop"):
+            AppSession._create_scriptrunner(stub, data)
+    assert len(later) == 1
