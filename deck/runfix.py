@@ -26,6 +26,8 @@ def install() -> None:
 
     if getattr(AppSession, _MARK, False):
         return
+    if not (hasattr(AppSession, "_create_scriptrunner") and hasattr(AppSession, "request_rerun")):
+        return  # another Streamlit: the deck runs as before (tests/test_deck_app.py fails and says so)
     request_rerun = AppSession.request_rerun
     create = AppSession._create_scriptrunner
 
