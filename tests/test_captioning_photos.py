@@ -365,3 +365,12 @@ def test_a_fine_tuned_decoder_samples_at_the_temperature_it_learned():
         got = photos.caption((pooled, regions), "transformer", mode="sample", seed=seed, temperature=0.8)["words"]
         ids = sample(model, pooled, regions, temperature=0.8 * own, seed=seed, max_len=MAX_WORDS + 2, banned=BANNED)[0]
         assert got == photos.load_vocab().decode(ids)
+
+
+@pytest.mark.parametrize("args", [["--samples", "1"], ["--temperature", "0"], ["--photos", "0"], ["--cpu-minutes", "-1"]])
+def test_self_critical_command_line_refuses_settings_it_cannot_run(args, capsys):
+    from models.captioning import photo_scst
+
+    with pytest.raises(SystemExit) as e:
+        photo_scst.main(["--decoder", "transformer", *args])
+    assert e.value.code == 2 and "must be" in capsys.readouterr().err

@@ -226,6 +226,10 @@ def main(argv=None) -> None:
     ap.add_argument("--eval-every", type=float, default=0.5, help="CPU-minutes between dev scores")
     ap.add_argument("--run", type=pathlib.Path, default=RUN, help="folder of the trained decoders")
     a = ap.parse_args(argv)
+    if a.samples < 2:
+        ap.error("--samples must be at least 2 (each caption's baseline is the mean of the photo's other samples)")
+    if a.temperature <= 0 or a.cpu_minutes <= 0 or a.lr <= 0 or a.photos < 1 or a.eval_every <= 0:
+        ap.error("--temperature, --cpu-minutes, --lr, --eval-every must be above 0 and --photos at least 1")
     fine_tune(a.decoder, a.cpu_minutes, a.lr, a.photos, a.samples, a.seed, a.threads, not a.no_bf16, a.eval_every,
               a.run, temperature=a.temperature)
 

@@ -7,10 +7,11 @@
 
 ``mode``: "greedy" (most likely word each step), "sample" (each word drawn from the softmax at
 ``temperature``; ``seed`` makes it repeatable; temperature 1 is the distribution the decoder learned to
-sample from: for a decoder fine-tuned by ``photo_scst`` at temperature T, softmax(logits / T)) or "beam" (beam search of width ``beam`` with the length
-normalisation chosen on the dev split). For the transformer ``attention`` holds, for every word written
-(and the final STOP), its last layer's attention over [the whole photo, region 1 .. region 16] -- the
-regions are a 4 x 4 grid over the photo (row by row, top left first; ``GRID``).
+sample from: for a decoder fine-tuned by ``photo_scst`` at temperature T, softmax(logits / T)) or "beam"
+(beam search of width ``beam`` with the length normalisation chosen on the dev split). For the transformer
+``attention`` holds, for every word written (and the final STOP), its last layer's attention over [the whole
+photo, region 1 .. region 16] -- the regions are a 4 x 4 grid over the photo (row by row, top left first;
+``GRID``).
 
 Everything is read from ``models/artefacts/captioning_photos/`` (see its manifest.json). Any picture gets a
 caption: grey, RGBA, 1 x 1, all black, a drawing (it will be a poor caption, never an exception).
