@@ -28,7 +28,7 @@ from collections import Counter
 
 import numpy as np
 
-from .photo_train import BANNED, MAX_WORDS, MODES, RUN, Prepared, _tok, decode, mode_name, score
+from .photo_train import BANNED, MAX_WORDS, RUN, Prepared, _tok, choose_decoding, decode, score
 from .vocab import PAD, START, STOP
 
 SIGMA = 6.0  # CIDEr-D's length penalty
@@ -145,17 +145,20 @@ def fine_tune(decoder: str, cpu_minutes: float, lr: float = 2e-5, photos: int = 
     dev = data.index("val")
     dev_refs = [data.captions[i] for i in dev]
     budget = cpu_minutes * 60.0
-    history, step = [], 0
+    history, step, best = [], 0, None
 
     def dev_eval():
+        """Score the greedy captions of the dev photos; keep the weights if they are the best so far."""
+        nonlocal best
         s = score(data.vocab, decode(model, data.pooled[dev], data.regions[dev]), dev_refs)
         row = {"steps": step, "dev_bleu4": round(s["bleu4"], 2), "dev_bleu1": round(s["bleu1"], 2),
                "dev_cider": round(s["cider"], 1), "cpu_minutes": round((time.process_time() - cpu0) / 60, 2)}
         history.append(row)
         log(f"{decoder} scst: {json.dumps(row)}")
-        return s["bleu4"]
+        if best is None or s["bleu4"] > best[0]:
+            best = (s["bleu4"], {k_: v.clone() for k_, v in model.state_dict().items()}, step)
 
-    best = (dev_eval(), {k_: v.clone() for k_, v in model.state_dict().items()}, 0)
+    dev_eval()
     next_eval, order, pos, rewards = eval_every * 60.0, rng.permutation(train), 0, []
     while time.process_time() - cpu0 < budget:
         if pos + photos > len(order):
@@ -177,37 +180,26 @@ def fine_tune(decoder: str, cpu_minutes: float, lr: float = 2e-5, photos: int = 
         rewards.append(float(rew.mean()))
         if time.process_time() - cpu0 >= next_eval:
             log(f"{decoder} scst step {step}: mean sampled CIDEr-D {np.mean(rewards[-50:]):.3f}")
-            b4 = dev_eval()
-            if b4 > best[0]:
-                best = (b4, {k_: v.clone() for k_, v in model.state_dict().items()}, step)
+            dev_eval()
             next_eval += eval_every * 60.0
-    b4 = dev_eval()
-    if b4 > best[0]:
-        best = (b4, {k_: v.clone() for k_, v in model.state_dict().items()}, step)
+    dev_eval()
     model.load_state_dict(best[1])
-    chosen = []
-    for m in [md for md in MODES if md[0] == "greedy" or md[1] in widths]:
-        s = score(data.vocab, decode(model, data.pooled[dev], data.regions[dev], m[0], m[1], m[2]), dev_refs)
-        chosen.append((s["bleu4"], m, s))
-        log(f"{decoder} scst: dev {mode_name(*m)}: BLEU-4 {s['bleu4']:.2f}, CIDEr {s['cider']:.1f}")
-    dev_b4, m, dev_scores = max(chosen, key=lambda c: c[0])
+    choice = choose_decoding(model, data, widths, lambda m: log(f"{decoder} scst: {m}"))
     cpu_total = (time.process_time() - cpu0) / 60
     ck = dict(base)
-    ck.update({"model": cpu_state(model),
-               "decoding": {"mode": m[0], "width": m[1], "alpha": m[2], "name": mode_name(*m)},
-               "dev": {k_: round(v, 2) for k_, v in dev_scores.items()},
-               "dev_by_decoding": {mode_name(*c[1]): round(c[0], 2) for c in chosen},
+    ck.update({"model": cpu_state(model), **choice,
                "cpu_minutes": round(base["cpu_minutes"] + cpu_total, 2),
                "scst": {"cpu_minutes": round(cpu_total, 2), "budget_cpu_minutes": cpu_minutes, "lr": lr,
-                        "photos": photos, "samples": k, "temperature": temperature, "eval_every": eval_every, "bf16_autocast": bf16, "seed": seed,
-                        "threads": threads, "steps": step, "best_step": best[2], "history": history, "reward": "CIDEr-D vs the photo's 5 references, "
+                        "photos": photos, "samples": k, "temperature": temperature, "eval_every": eval_every,
+                        "bf16_autocast": bf16, "seed": seed, "threads": threads, "steps": step, "best_step": best[2],
+                        "history": history, "reward": "CIDEr-D vs the photo's 5 references, "
                         "training-set document frequencies; baseline: mean of the photo's other samples",
                         "teacher_forced": {"dev": base["dev"], "dev_by_decoding": base["dev_by_decoding"],
                                            "decoding": base["decoding"], "cpu_minutes": base["cpu_minutes"]}}})
     shutil.copy(src, run / f"{decoder}_xe.pt")
     torch.save(ck, src)
-    log(f"{decoder} scst: best step {best[2]} of {step}, {mode_name(*m)}, dev BLEU-4 {dev_b4:.2f} "
-        f"(teacher forcing: {max(base['dev_by_decoding'].values()):.2f}); {cpu_total:.1f} CPU-min -> {src}")
+    log(f"{decoder} scst: best step {best[2]} of {step}, {choice['decoding']['name']}, "
+        f"dev BLEU-4 {choice['dev']['bleu4']:.2f} (teacher forcing: {max(base['dev_by_decoding'].values()):.2f}); {cpu_total:.1f} CPU-min -> {src}")
     return ck
 
 

@@ -236,6 +236,24 @@ def mode_name(mode, width, alpha):
     return "greedy" if mode == "greedy" else f"beam{width}_a{alpha:g}"
 
 
+def choose_decoding(model, data, widths=(3, 5), log=print) -> dict:
+    """Score greedy and beam search (each width in ``widths``, alpha 0.5 and 1) on the 1,000 dev photos and
+    keep the best by BLEU-4: the checkpoint's ``decoding``, ``dev`` (its scores, rounded) and
+    ``dev_by_decoding`` (BLEU-4 of each)."""
+    model.eval()
+    dev = data.index("val")
+    refs = [data.captions[i] for i in dev]
+    chosen = []
+    for m in [md for md in MODES if md[0] == "greedy" or md[1] in widths]:
+        s = score(data.vocab, decode(model, data.pooled[dev], data.regions[dev], m[0], m[1], m[2]), refs)
+        chosen.append((s["bleu4"], m, s))
+        log(f"dev {mode_name(*m)}: BLEU-4 {s['bleu4']:.2f}, CIDEr {s['cider']:.1f}")
+    _, m, best = max(chosen, key=lambda c: c[0])
+    return {"decoding": {"mode": m[0], "width": m[1], "alpha": m[2], "name": mode_name(*m)},
+            "dev": {k: round(v, 2) for k, v in best.items()},
+            "dev_by_decoding": {mode_name(*c[1]): round(c[0], 2) for c in chosen}}
+
+
 # -- train ------------------------------------------------------------------------------------------
 
 
@@ -326,26 +344,17 @@ def train(decoder: str, cpu_minutes: float, lr: float = 2e-3, batch: int = 64, s
     run.mkdir(parents=True, exist_ok=True)
     torch.save({"decoder": decoder, "model": cpu_state(model), "history": history, "best_epoch": best[2]},
                run / f"{decoder}_best_weights.pt")  # kept even if the decoding choice below fails
-    # choose the decoding on dev
-    model.eval()
-    chosen = []
-    for m in [md for md in MODES if md[0] == "greedy" or md[1] in widths]:
-        s = score(data.vocab, decode(model, data.pooled[dev], data.regions[dev], m[0], m[1], m[2]), dev_refs)
-        chosen.append((s["bleu4"], m, s))
-        log(f"{decoder}: dev {mode_name(*m)}: BLEU-4 {s['bleu4']:.2f}, CIDEr {s['cider']:.1f}")
-    dev_b4, m, dev_scores = max(chosen, key=lambda c: c[0])
+    choice = choose_decoding(model, data, widths, lambda m: log(f"{decoder}: {m}"))
     cpu_total = time.process_time() - cpu0
     run.mkdir(parents=True, exist_ok=True)
     ck = {"decoder": decoder, "model": cpu_state(model), "config": cfg, "bf16_autocast": bf16,
-          "vocab_size": len(data.vocab), "best_epoch": best[2], "history": history,
-          "decoding": {"mode": m[0], "width": m[1], "alpha": m[2], "name": mode_name(*m)},
-          "dev": {k: round(v, 2) for k, v in dev_scores.items()},
-          "dev_by_decoding": {mode_name(*c[1]): round(c[0], 2) for c in chosen},
+          "vocab_size": len(data.vocab), "best_epoch": best[2], "history": history, **choice,
           "cpu_minutes": round(cpu_total / 60, 2), "cpu_minutes_training": round(train_cpu / 60, 2),
           "budget_cpu_minutes": cpu_minutes, "lr": lr, "widths": list(widths), "batch": batch, "seed": seed, "threads": threads,
           "steps": step, "epochs": epoch, "params": sum(p.numel() for p in model.parameters())}
     torch.save(ck, run / f"{decoder}.pt")
-    log(f"{decoder}: best epoch {best[2]}, {mode_name(*m)}, dev BLEU-4 {dev_b4:.2f}; {cpu_total / 60:.1f} CPU-min "
+    log(f"{decoder}: best epoch {best[2]}, {choice['decoding']['name']}, dev BLEU-4 {choice['dev']['bleu4']:.2f}; "
+        f"{cpu_total / 60:.1f} CPU-min "
         f"-> {run / (decoder + '.pt')}")
     return ck
 
